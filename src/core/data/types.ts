@@ -7,6 +7,8 @@ export interface Split {
   y: Int32Array;
   /** Optional regression targets, `count × targetSize` (teacher task with labels: 'logits'). */
   targets?: Float32Array;
+  /** Raw text per example, for text datasets (used by models that tokenise themselves, e.g. use-lite). */
+  text?: string[];
   count: number;
 }
 
