@@ -1,0 +1,316 @@
+/**
+ * Starts one trainer process (dist/trainer.js) and supervises it: typed IPC messages, the
+ * process's output kept in `stderr.log` (and the last lines in memory for error messages),
+ * graceful stop then force, and — the one case where the host writes run.json — marking a run
+ * `crashed` when its trainer exits without having sent `finished`.
+ * Shared by the CLI and the extension's RunManager; no vscode import.
+ */
+import { fork, type ChildProcess } from 'node:child_process';
+import { appendFileSync, existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { StringDecoder } from 'node:string_decoder';
+import type { RunSpec } from '../experiment/types';
+import type { HostToTrainer, RunStatus, StartRunOptions, TrainerToHost } from '../protocol';
+import { TERMINAL_STATUSES } from '../protocol';
+import { SafeEmitter } from './emitter';
+import { RUN_FILES } from './paths';
+import { RunWriter } from './writer';
+
+export interface LaunchOptions {
+  /** Path of the bundled trainer (dist/trainer.js). */
+  trainerPath: string;
+  /** A Node binary; when absent, the current executable runs as Node (ELECTRON_RUN_AS_NODE=1 inside VS Code). */
+  nodePath?: string;
+  execArgv?: string[];
+  env?: NodeJS.ProcessEnv;
+  spec: RunSpec;
+  options: StartRunOptions;
+  /** Send `start` when the trainer says `ready` (default), or right after spawning. */
+  startOn?: 'ready' | 'spawn';
+  /** Lines of output kept in memory for error messages. */
+  tailLines?: number;
+}
+
+export interface ExitInfo {
+  code: number | null;
+  signal: NodeJS.Signals | null;
+  status: RunStatus;
+  error?: string;
+  runId?: string;
+  runDir?: string;
+}
+
+export type TrainerEvents = {
+  message: [TrainerToHost];
+  exit: [ExitInfo];
+  /** A line the trainer wrote to stderr or stdout. */
+  output: [string];
+};
+
+const FORCE_AFTER_TERM_MS = 2000;
+
+export class TrainerHandle extends SafeEmitter<TrainerEvents> {
+  readonly exited: Promise<ExitInfo>;
+  private child: ChildProcess;
+  private resolveExit!: (info: ExitInfo) => void;
+  private exitInfo?: ExitInfo;
+  private finishedMessage?: Extract<TrainerToHost, { type: 'finished' }>;
+  private stopRequested = false;
+  private forced = false;
+  private started = false;
+  private exitCode: number | null = null;
+  private exitSignal: NodeJS.Signals | null = null;
+  private readonly timers = new Set<NodeJS.Timeout>();
+  private readonly output: OutputLog;
+  private _runId?: string;
+  private _runDir?: string;
+
+  constructor(private readonly opts: LaunchOptions) {
+    super();
+    this.exited = new Promise((resolve) => (this.resolveExit = resolve));
+    this.output = new OutputLog(opts.tailLines ?? 50, (line) => this.emit('output', line));
+    if (opts.options.runId) this.setRun(opts.options.runId, join(opts.options.runsDir, opts.options.runId));
+    this.child = this.spawn();
+  }
+
+  get pid(): number | undefined {
+    return this.child.pid;
+  }
+  get runId(): string | undefined {
+    return this._runId;
+  }
+  get runDir(): string | undefined {
+    return this._runDir;
+  }
+  get hasExited(): boolean {
+    return this.exitInfo !== undefined;
+  }
+  /** The last lines the trainer printed (for error messages). */
+  outputTail(): string[] {
+    return this.output.tail();
+  }
+
+  /** Asks the trainer to stop (it checkpoints and marks the run cancelled); SIGTERM after `graceMs`, SIGKILL soon after. */
+  stop(graceMs = 5000, reason?: string): Promise<ExitInfo> {
+    if (this.exitInfo) return this.exited;
+    if (!this.stopRequested) {
+      this.stopRequested = true;
+      // Not started yet: there is nothing to checkpoint, so end the process right away.
+      if (!this.started) this.signal('SIGTERM');
+      else this.send({ type: 'stop', reason });
+      this.later(graceMs, () => {
+        this.forced = true;
+        this.signal('SIGTERM');
+        this.later(FORCE_AFTER_TERM_MS, () => this.signal('SIGKILL'));
+      });
+    }
+    return this.exited;
+  }
+
+  /** Kills the trainer at once (SIGKILL). A run killed this way after stop() is cancelled, else crashed. */
+  kill(): Promise<ExitInfo> {
+    this.signal('SIGKILL');
+    return this.exited;
+  }
+
+  private spawn(): ChildProcess {
+    const { trainerPath, nodePath, execArgv, env } = this.opts;
+    const childEnv = { ...process.env, ...env };
+    if (!nodePath) childEnv.ELECTRON_RUN_AS_NODE = '1';
+    const child = fork(trainerPath, [], {
+      execPath: nodePath ?? process.execPath,
+      execArgv: execArgv ?? [],
+      env: childEnv,
+      serialization: 'json',
+      stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
+    });
+    child.stdout?.on('data', (chunk: Buffer) => this.output.write(chunk));
+    child.stderr?.on('data', (chunk: Buffer) => this.output.write(chunk));
+    child.on('message', (message) => this.safely(() => this.onMessage(message as TrainerToHost)));
+    child.on('exit', (code, signal) => {
+      this.exitCode = code;
+      this.exitSignal = signal;
+    });
+    child.on('close', (code, signal) => this.safely(() => this.finalize(code ?? this.exitCode, signal ?? this.exitSignal)));
+    child.on('error', (error) => this.safely(() => this.onSpawnError(error)));
+    if (this.opts.startOn === 'spawn') child.once('spawn', () => this.sendStart());
+    return child;
+  }
+
+  private onMessage(message: TrainerToHost): void {
+    if (!message || typeof message !== 'object') return;
+    if (message.type === 'ready') this.sendStart();
+    if (message.type === 'started') this.setRun(message.runId, message.runDir);
+    if (message.type === 'finished') this.finishedMessage = message;
+    this.emit('message', message);
+  }
+
+  private sendStart(): void {
+    if (this.started || this.stopRequested) return;
+    this.started = true;
+    this.send({ type: 'start', spec: this.opts.spec, options: this.opts.options });
+  }
+
+  private setRun(runId: string, runDir: string): void {
+    this._runId = runId;
+    this._runDir = runDir;
+    this.output.attach(join(runDir, RUN_FILES.stderr));
+  }
+
+  private onSpawnError(error: Error): void {
+    this.output.write(Buffer.from(`symlora: cannot run the trainer (${this.opts.nodePath ?? process.execPath} ${this.opts.trainerPath}): ${error.message}\n`));
+    // A process that never started emits no 'close': finish here.
+    if (this.child.pid === undefined) this.finalize(null, null);
+  }
+
+  private finalize(code: number | null, signal: NodeJS.Signals | null): void {
+    if (this.exitInfo) return;
+    this.output.flush();
+    for (const timer of this.timers) clearTimeout(timer);
+    const info = this.exitInfoFor(code, signal);
+    this.recordOutcome(info);
+    this.exitInfo = info;
+    this.output.close();
+    this.resolveExit(info);
+    this.emit('exit', info);
+  }
+
+  private exitInfoFor(code: number | null, signal: NodeJS.Signals | null): ExitInfo {
+    const base = { code, signal, runId: this._runId, runDir: this._runDir };
+    const finished = this.finishedMessage;
+    if (finished) return { ...base, status: finished.status, ...(finished.error ? { error: finished.error } : {}) };
+    if (this.stopRequested) {
+      const error = this.forced ? 'stopped by the user; the trainer did not finish in time and was killed' : 'stopped by the user';
+      return { ...base, status: 'cancelled', error };
+    }
+    const how = signal ? `was killed by ${signal}` : `exited with code ${code}`;
+    const tail = this.output.tail().join('\n');
+    return { ...base, status: 'crashed', error: `the trainer ${how} without a final status${tail ? `\n${tail}` : ''}` };
+  }
+
+  /** Makes run.json agree with the outcome when the trainer could not write it itself. */
+  private recordOutcome(info: ExitInfo): void {
+    if (!this._runDir) return;
+    try {
+      const writer = openOrCreate(this._runDir, this.opts);
+      if (!writer) return;
+      if (TERMINAL_STATUSES.includes(writer.record().status)) return;
+      writer.finish(info.status, info.error ? { error: info.error } : {});
+    } catch (error) {
+      info.error = `${info.error ?? ''}${info.error ? '\n' : ''}(could not record the outcome in run.json: ${(error as Error).message})`;
+    }
+  }
+
+  private send(message: HostToTrainer): void {
+    if (!this.child.connected) return;
+    try {
+      this.child.send(message, (error) => {
+        if (error) this.output.write(Buffer.from(`symlora: could not send '${message.type}' to the trainer: ${error.message}\n`));
+      });
+    } catch {
+      /* channel closed between the check and the send: the exit handler takes over */
+    }
+  }
+
+  private signal(signal: NodeJS.Signals): void {
+    if (this.exitInfo || this.child.exitCode !== null || this.child.signalCode !== null) return;
+    try {
+      this.child.kill(signal);
+    } catch {
+      /* already gone */
+    }
+  }
+
+  private later(ms: number, fn: () => void): void {
+    const timer = setTimeout(() => {
+      this.timers.delete(timer);
+      fn();
+    }, ms);
+    timer.unref();
+    this.timers.add(timer);
+  }
+
+  private safely(fn: () => void): void {
+    try {
+      fn();
+    } catch (error) {
+      process.stderr.write(`symlora: launcher error: ${(error as Error).stack ?? String(error)}\n`);
+    }
+  }
+}
+
+export function launchTrainer(opts: LaunchOptions): TrainerHandle {
+  return new TrainerHandle(opts);
+}
+
+/** The run's writer, or a fresh run.json in a reserved (still empty) directory if the trainer died before writing one. */
+function openOrCreate(runDir: string, opts: LaunchOptions): RunWriter | undefined {
+  if (existsSync(join(runDir, RUN_FILES.record))) return RunWriter.reopen(runDir);
+  if (!existsSync(runDir) || !opts.options.runId) return undefined;
+  const writer = RunWriter.create(opts.options.runsDir, opts.spec, { runId: opts.options.runId });
+  writer.update({ pid: undefined });
+  return writer;
+}
+
+/** Buffers output until the run dir is known, then appends it to stderr.log; keeps the last lines. */
+class OutputLog {
+  private pending: Buffer[] = [];
+  private file?: string;
+  private lines: string[] = [];
+  private partial = '';
+  private closed = false;
+  private readonly decoder = new StringDecoder('utf8');
+
+  constructor(
+    private readonly keep: number,
+    private readonly onLine: (line: string) => void,
+  ) {}
+
+  write(chunk: Buffer): void {
+    if (this.file) this.append(chunk);
+    else if (!this.closed) this.pending.push(chunk);
+    this.split(this.decoder.write(chunk));
+  }
+
+  attach(file: string): void {
+    if (this.file) return;
+    this.file = file;
+    const pending = this.pending;
+    this.pending = [];
+    if (pending.length) this.append(Buffer.concat(pending));
+  }
+
+  flush(): void {
+    if (this.partial) this.pushLine(this.partial);
+    this.partial = '';
+  }
+
+  close(): void {
+    this.closed = true;
+    this.pending = [];
+  }
+
+  tail(): string[] {
+    return [...this.lines, ...(this.partial ? [this.partial] : [])];
+  }
+
+  private append(chunk: Buffer): void {
+    try {
+      appendFileSync(this.file!, chunk);
+    } catch {
+      /* the run dir may be gone or read-only: the in-memory tail still carries the message */
+    }
+  }
+
+  private split(text: string): void {
+    const parts = (this.partial + text).split(/\r?\n/);
+    this.partial = parts.pop() ?? '';
+    for (const line of parts) this.pushLine(line);
+  }
+
+  private pushLine(line: string): void {
+    this.lines.push(line);
+    if (this.lines.length > this.keep) this.lines.shift();
+    this.onLine(line);
+  }
+}

@@ -1,0 +1,173 @@
+/**
+ * A FIFO queue of trainer processes with a concurrency limit, shared by the CLI (--parallel) and
+ * the extension's RunManager. Each enqueued run gets its id reserved at once (its directory is
+ * created exclusively), so ids shown to the user while a run waits are the ids it will have.
+ */
+import { availableParallelism } from 'node:os';
+import { rmdirSync } from 'node:fs';
+import { join } from 'node:path';
+import type { RunSpec } from '../experiment/types';
+import type { StartRunOptions, TrainerToHost } from '../protocol';
+import { SafeEmitter } from './emitter';
+import { isUnusedRunDir, reserveRunDir } from './ids';
+import { launchTrainer, type ExitInfo, type LaunchOptions, type TrainerHandle } from './launcher';
+
+export type QueuedRunState = 'queued' | 'running' | 'done';
+
+export interface QueuedRun {
+  readonly runId: string;
+  readonly runDir: string;
+  readonly spec: RunSpec;
+  readonly options: StartRunOptions;
+  /** 0-based position in enqueue order. */
+  readonly index: number;
+  state: QueuedRunState;
+  handle?: TrainerHandle;
+  exit?: ExitInfo;
+  /** Resolves when the run ends (or is cancelled before starting). */
+  readonly done: Promise<ExitInfo>;
+}
+
+export interface RunQueueOptions {
+  /** Runs at once (default: the number of cores). */
+  concurrency?: number;
+  /** How to start a trainer (path, node, env); spec and options come from each run. */
+  launch: Omit<LaunchOptions, 'spec' | 'options'>;
+  /** Grace period for stop() before the trainer is killed. */
+  stopGraceMs?: number;
+}
+
+export type RunQueueEvents = {
+  queued: [QueuedRun];
+  started: [QueuedRun];
+  message: [QueuedRun, TrainerToHost];
+  finished: [QueuedRun, ExitInfo];
+  idle: [];
+};
+
+interface RunEntry extends QueuedRun {
+  resolve(info: ExitInfo): void;
+}
+
+export class RunQueue extends SafeEmitter<RunQueueEvents> {
+  private concurrencyLimit: number;
+  private readonly entries: RunEntry[] = [];
+  private readonly waiting: RunEntry[] = [];
+
+  constructor(private readonly opts: RunQueueOptions) {
+    super();
+    this.concurrencyLimit = validConcurrency(opts.concurrency ?? availableParallelism());
+  }
+
+  get concurrency(): number {
+    return this.concurrencyLimit;
+  }
+
+  /** Changes the limit live (e.g. a settings change); extra slots start waiting runs at once. */
+  setConcurrency(limit: number): void {
+    this.concurrencyLimit = validConcurrency(limit);
+    this.pump();
+  }
+
+  get runs(): readonly QueuedRun[] {
+    return this.entries;
+  }
+
+  get activeCount(): number {
+    return this.entries.filter((entry) => entry.state === 'running').length;
+  }
+
+  get queuedCount(): number {
+    return this.waiting.length;
+  }
+
+  get(runId: string): QueuedRun | undefined {
+    return this.entries.find((entry) => entry.runId === runId);
+  }
+
+  enqueue(spec: RunSpec, options: StartRunOptions): QueuedRun {
+    const { id, dir } = options.runId ? { id: options.runId, dir: join(options.runsDir, options.runId) } : reserveRunDir(options.runsDir, spec);
+    let resolve!: (info: ExitInfo) => void;
+    const done = new Promise<ExitInfo>((r) => (resolve = r));
+    const entry: RunEntry = { runId: id, runDir: dir, spec, options: { ...options, runId: id }, index: this.entries.length, state: 'queued', done, resolve };
+    this.entries.push(entry);
+    this.waiting.push(entry);
+    this.emit('queued', entry);
+    this.pump();
+    return entry;
+  }
+
+  /** Cancels a waiting run (its reserved folder is removed) or stops a running one gracefully. */
+  cancel(runId: string, graceMs = this.opts.stopGraceMs): Promise<ExitInfo> | undefined {
+    const entry = this.entries.find((candidate) => candidate.runId === runId);
+    if (!entry) return undefined;
+    if (entry.state === 'queued') this.dropWaiting(entry);
+    else if (entry.state === 'running') void entry.handle!.stop(graceMs);
+    return entry.done;
+  }
+
+  /** Cancels every waiting run and stops every running one; resolves when all have ended. */
+  async stopAll(graceMs = this.opts.stopGraceMs): Promise<void> {
+    for (const entry of [...this.waiting]) this.dropWaiting(entry);
+    await Promise.all(this.entries.filter((entry) => entry.state === 'running').map((entry) => entry.handle!.stop(graceMs)));
+  }
+
+  /** Cancels waiting runs and SIGKILLs running ones (a second Ctrl-C, or deactivation timing out). */
+  async killAll(): Promise<void> {
+    for (const entry of [...this.waiting]) this.dropWaiting(entry);
+    await Promise.all(this.entries.filter((entry) => entry.state === 'running').map((entry) => entry.handle!.kill()));
+  }
+
+  /** Resolves once nothing is running or waiting. */
+  onIdle(): Promise<void> {
+    if (this.isIdle()) return Promise.resolve();
+    return new Promise((resolve) => this.once('idle', resolve));
+  }
+
+  private isIdle(): boolean {
+    return this.waiting.length === 0 && this.activeCount === 0;
+  }
+
+  private pump(): void {
+    while (this.waiting.length > 0 && this.activeCount < this.concurrencyLimit) this.start(this.waiting.shift()!);
+  }
+
+  private start(entry: RunEntry): void {
+    entry.state = 'running';
+    const handle = launchTrainer({ ...this.opts.launch, spec: entry.spec, options: entry.options });
+    entry.handle = handle;
+    handle.on('message', (message) => this.emit('message', entry, message));
+    handle.on('exit', (info) => this.settle(entry, info));
+    this.emit('started', entry);
+  }
+
+  private dropWaiting(entry: RunEntry): void {
+    this.waiting.splice(this.waiting.indexOf(entry), 1);
+    removeReservedDir(entry.runDir);
+    this.settle(entry, { code: null, signal: null, status: 'cancelled', error: 'cancelled before it started', runId: entry.runId, runDir: entry.runDir });
+  }
+
+  private settle(entry: RunEntry, info: ExitInfo): void {
+    if (entry.state === 'done') return;
+    entry.state = 'done';
+    entry.exit = info;
+    entry.resolve(info);
+    this.emit('finished', entry, info);
+    this.pump();
+    if (this.isIdle()) this.emit('idle');
+  }
+}
+
+function validConcurrency(limit: number): number {
+  if (!Number.isInteger(limit) || limit < 1) throw new RangeError(`concurrency must be a whole number ≥ 1, got ${limit}`);
+  return limit;
+}
+
+function removeReservedDir(dir: string): void {
+  if (!isUnusedRunDir(dir)) return;
+  try {
+    rmdirSync(dir);
+  } catch {
+    /* not empty (someone wrote into it) or already gone: leave it */
+  }
+}
