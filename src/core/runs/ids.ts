@@ -16,7 +16,8 @@ const MAX_ATTEMPTS = 100;
 export function sanitizeIdPart(text: string): string {
   return text
     .replace(/[^A-Za-z0-9._-]+/g, '-')
-    .replace(/-{2,}/g, '-')
+    .replace(/[-.]*-[-.]*/g, '-')
+    .replace(/\.{2,}/g, '.')
     .replace(/^[.-]+/, '')
     .replace(/[.-]+$/, '');
 }
@@ -50,10 +51,10 @@ export function assertValidRunId(id: string): void {
 }
 
 /** Creates `<runsDir>/<new id>/` exclusively and returns the id and directory. */
-export function reserveRunDir(runsDir: string, spec: RunSpec): { id: string; dir: string } {
+export function reserveRunDir(runsDir: string, spec: RunSpec, nextSuffix: () => string = randomSuffix): { id: string; dir: string } {
   guarded('create the runs directory', runsDir, () => mkdirSync(runsDir, { recursive: true }));
   for (let attempt = 0; attempt < MAX_ATTEMPTS; attempt++) {
-    const id = makeRunId(spec);
+    const id = makeRunId(spec, new Date(), nextSuffix());
     const dir = join(runsDir, id);
     if (tryMkdirExclusive(dir)) return { id, dir };
   }
