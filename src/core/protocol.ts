@@ -61,6 +61,8 @@ export interface RunRecord {
   resumedFrom?: { runId: string; step: number };
   /** Hash of the pretrained base used, if any. */
   baseHash?: string;
+  /** The data the run saw: name, version (package or file hash) and split sizes. */
+  dataset?: { name: string; version: string; train: number; val: number; test: number; info: Record<string, string | number | boolean> };
   pid?: number;
   host?: string;
 }

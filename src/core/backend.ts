@@ -1,0 +1,106 @@
+/**
+ * Compute backend selection. Preference: tfjs-node (libtensorflow; an optionalDependency that
+ * cannot install everywhere) → tfjs-backend-wasm (SIMD; ships its .wasm) → pure-JS cpu.
+ * The backend actually used is returned so every run can record it.
+ */
+import * as tf from '@tensorflow/tfjs-core';
+// tfjs-core alone registers no gradients; training needs them all.
+import '@tensorflow/tfjs-core/dist/register_all_gradients';
+
+export type BackendChoice = 'auto' | 'tensorflow' | 'wasm' | 'cpu';
+export const BACKEND_CHOICES: readonly BackendChoice[] = ['auto', 'tensorflow', 'wasm', 'cpu'];
+
+export interface BackendInfo {
+  name: 'tensorflow' | 'wasm' | 'cpu';
+  tfjsVersion: string;
+  /** Why preferred backends were passed over (shown to the user, recorded in run.json). */
+  notes: string[];
+  simd?: boolean;
+}
+
+let active: BackendInfo | undefined;
+
+function tryRequire(id: string): unknown {
+  try {
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    return require(id);
+  } catch (err) {
+    return err instanceof Error ? err : new Error(String(err));
+  }
+}
+
+async function tryTensorflow(notes: string[]): Promise<boolean> {
+  const loaded = tryRequire('@tensorflow/tfjs-node');
+  if (loaded instanceof Error) {
+    notes.push(`tfjs-node unavailable (${firstLine(loaded.message)})`);
+    return false;
+  }
+  return setBackend('tensorflow', notes);
+}
+
+async function tryWasm(notes: string[]): Promise<boolean> {
+  const loaded = tryRequire('@tensorflow/tfjs-backend-wasm');
+  if (loaded instanceof Error) {
+    notes.push(`tfjs-backend-wasm unavailable (${firstLine(loaded.message)})`);
+    return false;
+  }
+  return setBackend('wasm', notes);
+}
+
+async function tryCpu(notes: string[]): Promise<boolean> {
+  const loaded = tryRequire('@tensorflow/tfjs-backend-cpu');
+  if (loaded instanceof Error) {
+    notes.push(`tfjs-backend-cpu unavailable (${firstLine(loaded.message)})`);
+    return false;
+  }
+  return setBackend('cpu', notes);
+}
+
+async function setBackend(name: string, notes: string[]): Promise<boolean> {
+  try {
+    const ok = await tf.setBackend(name);
+    await tf.ready();
+    if (!ok) notes.push(`${name} backend failed to initialise`);
+    return ok && tf.getBackend() === name;
+  } catch (err) {
+    notes.push(`${name} backend failed: ${firstLine(String(err))}`);
+    return false;
+  }
+}
+
+function firstLine(text: string): string {
+  return text.split('\n')[0].slice(0, 200);
+}
+
+/**
+ * Initialise the requested backend. An explicit choice that cannot load is an error (the user asked
+ * for it); 'auto' falls back down the preference list. SYMLORA_BACKEND overrides `choice`.
+ */
+export async function initBackend(choice: string = 'auto'): Promise<BackendInfo> {
+  const requested = (process.env.SYMLORA_BACKEND || choice) as BackendChoice;
+  if (!BACKEND_CHOICES.includes(requested)) {
+    throw new Error(`unknown backend "${requested}" (expected one of ${BACKEND_CHOICES.join(', ')})`);
+  }
+  if (active && (requested === 'auto' || requested === active.name)) return active;
+  // Production mode: no debug checks, and no console banner urging tfjs-node on the cpu backend.
+  tf.enableProdMode();
+  const notes: string[] = [];
+  const attempts: Record<Exclude<BackendChoice, 'auto'>, () => Promise<boolean>> = {
+    tensorflow: () => tryTensorflow(notes),
+    wasm: () => tryWasm(notes),
+    cpu: () => tryCpu(notes),
+  };
+  const order: Exclude<BackendChoice, 'auto'>[] = requested === 'auto' ? ['tensorflow', 'wasm', 'cpu'] : [requested];
+  for (const name of order) {
+    if (await attempts[name]()) {
+      active = { name, tfjsVersion: tf.version_core, notes };
+      if (name === 'wasm') active.simd = Boolean(await tf.env().getAsync('WASM_HAS_SIMD_SUPPORT'));
+      return active;
+    }
+  }
+  throw new Error(`backend "${requested}" could not be initialised: ${notes.join('; ')}`);
+}
+
+export function activeBackend(): BackendInfo | undefined {
+  return active;
+}

@@ -1,0 +1,190 @@
+/**
+ * The training process: one per run, forked by the CLI or the extension host.
+ * Receives `{type:'start'}` over IPC, trains with the core loop, streams coalesced metrics back, and
+ * is the one writer of its run directory. A `{type:'stop'}` ends the run as `cancelled` after a
+ * final checkpoint.
+ */
+import { readFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import type { RunSpec } from '../core/experiment/types';
+import { encodeAdapter } from '../core/io/adapterFile';
+import type { HostToTrainer, MetricRecord, RunRecord, RunStatus, StartRunOptions, TrainerToHost } from '../core/protocol';
+import { readMetrics, readRunRecord } from '../core/runs/reader';
+import { RUN_FILES } from '../core/runs/paths';
+import { RunWriter } from '../core/runs/writer';
+import { DivergedError, trainModel, type Checkpoint } from '../core/train/loop';
+import { adapterBundle, decodeCheckpoint, baseLayersFile, encodeCheckpoint, prepareRun, spectrumSnapshot, type PreparedRun } from '../core/train/session';
+import { version as productVersion } from '../../package.json';
+
+const CHECKPOINT_FILE = `${RUN_FILES.checkpoints}/last.safetensors`;
+
+let stopRequested = false;
+let running = false;
+
+function send(message: TrainerToHost): Promise<void> {
+  return new Promise((resolve) => {
+    if (!process.send || !process.connected) return resolve();
+    process.send(message, undefined, {}, () => resolve());
+  });
+}
+
+/** Batches train records so the host receives at most one message per interval. */
+class MetricStream {
+  private pending: MetricRecord[] = [];
+  private lastSent = 0;
+  constructor(private readonly runId: string, private readonly intervalMs: number) {}
+
+  push(record: MetricRecord, urgent = false): void {
+    this.pending.push(record);
+    if (urgent || performance.now() - this.lastSent >= this.intervalMs) this.flush();
+  }
+
+  flush(): void {
+    if (this.pending.length === 0) return;
+    void send({ type: 'metrics', runId: this.runId, records: this.pending });
+    this.pending = [];
+    this.lastSent = performance.now();
+  }
+}
+
+function versions(run: PreparedRun): Record<string, string> {
+  return { symloraLab: productVersion, tfjs: run.backend.tfjsVersion, node: process.versions.node };
+}
+
+/** Metric lines of the run being resumed, up to its checkpoint, so the new run's history is whole. */
+function carriedMetrics(fromDir: string, step: number): MetricRecord[] {
+  return readMetrics(fromDir).records.filter((r) => r.step <= step);
+}
+
+async function startRun(spec: RunSpec, options: StartRunOptions): Promise<void> {
+  running = true;
+  let writer: RunWriter | undefined;
+  let run: PreparedRun | undefined;
+  let status: RunStatus = 'failed';
+  let error: string | undefined;
+  let summary: RunRecord['summary'];
+  const started = performance.now();
+  try {
+    const log = (message: string) => void send({ type: 'log', level: 'info', message });
+    run = await prepareRun(spec, { backend: options.backend, baseDir: spec.sourceFile ? dirname(spec.sourceFile) : undefined, log });
+    let resume: Checkpoint | undefined;
+    let resumedFrom: RunRecord['resumedFrom'];
+    if (options.resumeFrom) {
+      const previous = readRunRecord(options.resumeFrom);
+      const checkpointPath = join(options.resumeFrom, CHECKPOINT_FILE);
+      resume = decodeCheckpoint(run, readFileSync(checkpointPath), checkpointPath);
+      resumedFrom = { runId: previous.id, step: resume.step };
+    }
+    const perEpoch = Math.ceil(run.dataset.train.count / spec.config.train.batchSize);
+    const totalSteps = perEpoch * spec.config.train.epochs;
+    writer = RunWriter.create(options.runsDir, spec, {
+      runId: options.runId,
+      versions: versions(run),
+      fields: {
+        backend: run.backend.name,
+        params: run.params,
+        totalSteps,
+        resumedFrom,
+        dataset: { name: run.dataset.name, version: run.dataset.version, train: run.dataset.train.count, val: run.dataset.val.count, test: run.dataset.test.count, info: run.dataset.info },
+      },
+    });
+    if (options.resumeFrom && resume) writer.appendMetrics(carriedMetrics(options.resumeFrom, resume.step));
+    const baseLayers = baseLayersFile(run);
+    if (baseLayers) writer.writeFileAtomic('base_layers.safetensors', baseLayers);
+    for (const note of run.backend.notes) void send({ type: 'log', runId: writer.id, level: 'info', message: note });
+    await send({ type: 'started', runId: writer.id, runDir: writer.dir, backend: run.backend.name, params: run.params, totalSteps });
+
+    const stream = new MetricStream(writer.id, options.streamIntervalMs ?? 50);
+    const w = writer;
+    const r = run;
+    const result = await trainModel(
+      { model: run.model, adapted: run.adapted, dataset: run.dataset, train: spec.config.train, seed: spec.config.seed, loss: run.loss, resume },
+      {
+        onTrain: (record) => {
+          w.appendMetrics([record]);
+          stream.push(record);
+        },
+        onEval: (record) => {
+          w.appendMetrics([record]);
+          stream.push(record, true);
+        },
+        onSpectrum: (step, time) => {
+          const record = spectrumSnapshot(r, step, time);
+          if (!record) return;
+          w.appendSpectrum(record);
+          void send({ type: 'spectrum', runId: w.id, record });
+        },
+        onCheckpoint: (ckpt) => {
+          w.writeFileAtomic(CHECKPOINT_FILE, encodeCheckpoint(r, ckpt));
+          w.sync();
+          w.update({ steps: ckpt.step });
+        },
+        shouldStop: () => stopRequested,
+      },
+    );
+    stream.flush();
+    const bundle = adapterBundle(run);
+    if (bundle) {
+      const { safetensors, configJson } = encodeAdapter(bundle);
+      writer.writeFileAtomic(RUN_FILES.adapter, safetensors);
+      writer.writeFileAtomic(RUN_FILES.adapterConfig, configJson);
+    }
+    status = result.status;
+    summary = result.summary;
+    writer.finish(status, { summary, steps: result.steps, totalSteps: result.totalSteps });
+  } catch (err) {
+    status = 'failed';
+    error = err instanceof DivergedError ? err.message : err instanceof Error ? err.message : String(err);
+    try {
+      writer?.finish('failed', { error });
+    } catch (writeErr) {
+      error += ` (and the run record could not be updated: ${writeErr instanceof Error ? writeErr.message : String(writeErr)})`;
+    }
+  } finally {
+    run?.dispose();
+  }
+  const wallTimeSec = (performance.now() - started) / 1000;
+  if (!writer) {
+    // Nothing was created: report the failure without a run directory.
+    await send({ type: 'log', level: 'error', message: error ?? 'run failed before it started' });
+  }
+  await send({ type: 'finished', runId: writer?.id ?? options.runId ?? '', status, summary, error, wallTimeSec });
+  running = false;
+  exitSoon(status === 'completed' || status === 'cancelled' ? 0 : 1);
+}
+
+function exitSoon(code: number): void {
+  if (process.connected) process.disconnect();
+  setImmediate(() => process.exit(code));
+}
+
+function onMessage(raw: unknown): void {
+  const message = raw as HostToTrainer;
+  if (!message || typeof message !== 'object') return;
+  if (message.type === 'stop') {
+    stopRequested = true;
+    if (!running) exitSoon(0);
+  } else if (message.type === 'start' && !running) {
+    void startRun(message.spec, message.options);
+  }
+}
+
+function main(): void {
+  if (!process.send) {
+    console.error('symlora trainer: this program is started by the SymLoRA Lab CLI or extension over IPC (try `symlora run FILE`).');
+    process.exit(2);
+  }
+  process.on('message', onMessage);
+  // The host going away (VS Code closed, CLI killed) must not leave us training alone.
+  process.on('disconnect', () => {
+    stopRequested = true;
+    if (!running) process.exit(0);
+  });
+  process.on('SIGTERM', () => {
+    stopRequested = true;
+    if (!running) process.exit(0);
+  });
+  void send({ type: 'ready', pid: process.pid });
+}
+
+main();
