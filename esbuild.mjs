@@ -1,16 +1,20 @@
 // Bundles the extension host, the trainer process, the CLI and the webview scripts.
-// Heavy runtime packages (TensorFlow.js and the data/model packages) stay external so that the
-// optional tfjs-node backend and the wasm backend share one @tensorflow/tfjs-core instance, and
-// so that data files are read from node_modules rather than inlined.
+// TensorFlow.js core and its wasm/cpu backends are bundled (ESM builds, so gradients and kernels
+// share one copy); the .wasm binaries are copied next to the bundle. The optional tfjs-node
+// backend stays external: tfjs keeps its engine and registries on the global object, so a
+// separately loaded copy registers into the same engine. Data/model packages stay external so
+// their files are read from node_modules rather than inlined.
 import * as esbuild from 'esbuild';
-import { existsSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, readdirSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { createRequire } from 'node:module';
 
 const watch = process.argv.includes('--watch');
 const production = process.argv.includes('--production');
 
 const nodeExternals = [
   'vscode',
-  '@tensorflow/*',
+  '@tensorflow/tfjs-node',
   'mnist',
   'sentiment',
   '@stdlib/*',
@@ -42,6 +46,7 @@ const builds = [
     platform: 'node',
     format: 'cjs',
     target: 'node20',
+    mainFields: ['module', 'main'],
     external: nodeExternals,
   })),
   ...webEntries.map(([entry, outfile]) => ({
@@ -53,6 +58,14 @@ const builds = [
     target: 'es2022',
   })),
 ];
+
+function copyWasmBinaries() {
+  const require = createRequire(import.meta.url);
+  const wasmDir = join(dirname(require.resolve('@tensorflow/tfjs-backend-wasm/package.json')), 'dist');
+  mkdirSync('dist', { recursive: true });
+  for (const file of readdirSync(wasmDir).filter((f) => f.endsWith('.wasm'))) copyFileSync(join(wasmDir, file), join('dist', file));
+}
+copyWasmBinaries();
 
 if (watch) {
   for (const options of builds) (await esbuild.context(options)).watch();

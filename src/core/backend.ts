@@ -6,6 +6,8 @@
 import * as tf from '@tensorflow/tfjs-core';
 // tfjs-core alone registers no gradients; training needs them all.
 import '@tensorflow/tfjs-core/dist/register_all_gradients';
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
 
 export type BackendChoice = 'auto' | 'tensorflow' | 'wasm' | 'cpu';
 export const BACKEND_CHOICES: readonly BackendChoice[] = ['auto', 'tensorflow', 'wasm', 'cpu'];
@@ -39,11 +41,13 @@ async function tryTensorflow(notes: string[]): Promise<boolean> {
 }
 
 async function tryWasm(notes: string[]): Promise<boolean> {
-  const loaded = tryRequire('@tensorflow/tfjs-backend-wasm');
+  const loaded = tryRequire('@tensorflow/tfjs-backend-wasm') as { setWasmPaths?: (prefix: string) => void } | Error;
   if (loaded instanceof Error) {
     notes.push(`tfjs-backend-wasm unavailable (${firstLine(loaded.message)})`);
     return false;
   }
+  // In the bundles (dist/), the .wasm binaries are copied next to the script.
+  if (existsSync(join(__dirname, 'tfjs-backend-wasm-simd.wasm'))) loaded.setWasmPaths?.(`${__dirname}/`);
   return setBackend('wasm', notes);
 }
 
