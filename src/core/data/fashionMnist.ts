@@ -105,9 +105,9 @@ async function readCachedOrFetch(source: FashionSource, cacheDir: string, signal
       out[part] = await downloadVerified(url, dest, check, signal);
     } catch (err) {
       throw new DatasetError(
-        `Fashion-MNIST not found locally and the download failed: ${(err as Error).message}. ` +
-          `Install Debian's dataset-fashion-mnist, set task.options.dir to a folder holding the four IDX files, ` +
-          `or put them in ${cacheDir}`,
+        `Fashion-MNIST not found locally and the download failed: ${(err as Error).message}\n` +
+          `Ways out: install Debian's dataset-fashion-mnist (apt-get install dataset-fashion-mnist), set task.options.dir ` +
+          `to a folder holding the four IDX files, or put them in ${cacheDir}`,
       );
     }
   }
@@ -208,4 +208,9 @@ export async function loadFashionMnist(ctx: LoaderContext, source: FashionSource
       normalisation: 'bytes 0..255 divided by 255 → [0,1]',
     },
   };
+}
+
+/** Forgets the parsed files held in memory (tests use it to exercise the disk cache). */
+export function clearFashionMemo(): void {
+  memo.clear();
 }

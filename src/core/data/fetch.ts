@@ -78,5 +78,10 @@ async function streamToFile(url: string, file: string, signal?: AbortSignal): Pr
   if (!response.ok || !response.body) {
     throw new DatasetError(`cannot download ${url}: HTTP ${response.status} ${response.statusText}`);
   }
-  await pipeline(Readable.fromWeb(response.body as WebReadableStream<Uint8Array>), createWriteStream(file), { signal });
+  try {
+    await pipeline(Readable.fromWeb(response.body as WebReadableStream<Uint8Array>), createWriteStream(file), { signal });
+  } catch (err) {
+    const cause = (err as { cause?: { code?: string } }).cause?.code;
+    throw new DatasetError(`download of ${url} was interrupted (${(err as Error).message}${cause ? `, ${cause}` : ''})`);
+  }
 }

@@ -37,7 +37,7 @@ export const SPLIT_NAMES: readonly SplitName[] = ['train', 'val', 'test'];
 
 /**
  * Fits the requested sizes into `available` examples. When they do not fit, every split shrinks
- * in proportion; a split that was asked for but would end up empty is an error.
+ * in proportion (rounding leftovers go to train); a split that was asked for but would end up empty is an error.
  */
 export function fitSizes(requested: SplitSizes, available: number, what: string): SplitSizes {
   const total = requested.train + requested.val + requested.test;
@@ -48,6 +48,8 @@ export function fitSizes(requested: SplitSizes, available: number, what: string)
     val: Math.floor(requested.val * scale),
     test: Math.floor(requested.test * scale),
   };
+  // Rounding leftovers go to train, so every available example is used.
+  if (requested.train > 0) fitted.train = available - fitted.val - fitted.test;
   for (const name of SPLIT_NAMES) {
     if (requested[name] > 0 && fitted[name] === 0) {
       throw new DatasetError(
