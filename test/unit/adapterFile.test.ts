@@ -1,0 +1,160 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import {
+  ADAPTER_CONFIG_FILE,
+  ADAPTER_FILE,
+  AdapterFileError,
+  BASE_LAYERS_FILE,
+  encodeAdapter,
+  encodeBaseLayers,
+  isAdapterFile,
+  readAdapter,
+  readBaseLayers,
+  type AdapterBundle,
+} from '../../src/core/io/adapterFile';
+import { SafetensorsError, writeSafetensors } from '../../src/core/io/safetensors';
+
+const root = mkdtempSync(join(tmpdir(), 'adapter-test-'));
+test.after(() => rmSync(root, { recursive: true, force: true }));
+let counter = 0;
+const freshDir = (): string => {
+  const d = join(root, `d${counter++}`);
+  mkdirSync(d);
+  return d;
+};
+
+function rng(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+const rand = rng(42);
+const randomArray = (n: number): Float32Array => Float32Array.from({ length: n }, () => rand() * 2 - 1);
+
+function mixedBundle(): AdapterBundle {
+  return {
+    config: { kind: 'symlora', rank: 4, alpha: 8, scaling: 'alpha/r', targets: ['encoder.*'], modelArch: 'transformer' },
+    layers: [
+      { kind: 'symlora', layer: 'encoder.0.attn.q', shape: [16, 16], rank: 4, scale: 2, Q: randomArray(64), lambda: Float32Array.from([0.5, -0.25, 0.125, -1]) },
+      { kind: 'symlora', layer: 'encoder.0.attn.v', shape: [16, 16], rank: 4, scale: 2, Q: randomArray(64), lambda: randomArray(4) },
+      // nonSquare: 'lora' fallback on a rectangular layer
+      { kind: 'lora', layer: 'encoder.0.ffn.up', shape: [24, 16], rank: 4, scale: 2, A: randomArray(4 * 16), B: randomArray(24 * 4) },
+    ],
+  };
+}
+
+function writeRun(bundle: AdapterBundle): string {
+  const dir = freshDir();
+  const { safetensors, configJson } = encodeAdapter(bundle);
+  writeFileSync(join(dir, ADAPTER_FILE), safetensors);
+  writeFileSync(join(dir, ADAPTER_CONFIG_FILE), configJson);
+  return dir;
+}
+
+test('our format round-trips exactly through a run dir and through the file alone', () => {
+  const bundle = mixedBundle();
+  const dir = writeRun(bundle);
+  assert.deepEqual(readAdapter(dir), bundle);
+  assert.deepEqual(readAdapter(join(dir, ADAPTER_FILE)), bundle);
+  const config = JSON.parse(encodeAdapter(bundle).configJson) as Record<string, unknown>;
+  assert.equal(config.format, 'symlora-lab');
+  assert.equal(config.kind, 'symlora');
+  assert.deepEqual(config.layers, bundle.layers.map((l) => ({ name: l.layer, kind: l.kind, scale: l.scale })));
+});
+
+test('encodeAdapter is deterministic and names tensors <layer>.Q / .lambda / .lora_A / .lora_B', () => {
+  const bundle = mixedBundle();
+  const a = encodeAdapter(bundle);
+  const b = encodeAdapter(structuredClone(bundle));
+  assert.ok(a.safetensors.equals(b.safetensors));
+  assert.equal(a.configJson, b.configJson);
+  const n = Number(a.safetensors.readBigUInt64LE(0));
+  const header = JSON.parse(a.safetensors.subarray(8, 8 + n).toString()) as Record<string, { shape?: number[] }>;
+  assert.deepEqual(header['encoder.0.attn.q.Q']!.shape, [16, 4]);
+  assert.deepEqual(header['encoder.0.attn.q.lambda']!.shape, [4]);
+  assert.deepEqual(header['encoder.0.ffn.up.lora_A']!.shape, [4, 16]);
+  assert.deepEqual(header['encoder.0.ffn.up.lora_B']!.shape, [24, 4]);
+});
+
+test('encodeAdapter rejects inconsistent layers, naming them', () => {
+  const bad = mixedBundle();
+  const q = bad.layers[0]!;
+  if (q.kind === 'symlora') q.lambda = new Float32Array(3);
+  assert.throws(() => encodeAdapter(bad), /layer "encoder.0.attn.q": lambda has 3 values, expected 4/);
+  const dup = mixedBundle();
+  dup.layers.push(dup.layers[0]!);
+  assert.throws(() => encodeAdapter(dup), /appears twice/);
+  const rect = mixedBundle();
+  rect.layers[0]!.shape = [16, 8];
+  assert.throws(() => encodeAdapter(rect), /symlora needs a square layer/);
+});
+
+test('readAdapter: clear errors for missing paths, empty dirs, foreign files and damaged metadata', () => {
+  const missing = join(root, 'nowhere');
+  assert.throws(() => readAdapter(missing), (e: unknown) => e instanceof AdapterFileError && e.message.startsWith(missing));
+  const empty = freshDir();
+  assert.throws(() => readAdapter(empty), /no adapter.safetensors \(SymLoRA Lab run\) or adapter_model.safetensors \(PEFT\)/);
+  const foreign = join(freshDir(), 'model.safetensors');
+  writeFileSync(foreign, writeSafetensors({ 'model.weight': { dtype: 'F32', shape: [1], data: [1] } }));
+  assert.throws(() => readAdapter(foreign), /not a LoRA\/SymLoRA adapter/);
+  const garbage = join(freshDir(), 'x.safetensors');
+  writeFileSync(garbage, 'not a safetensors file at all');
+  assert.throws(() => readAdapter(garbage), SafetensorsError);
+
+  // Metadata says a layer exists whose tensors are gone.
+  const { safetensors } = encodeAdapter(mixedBundle());
+  const n = Number(safetensors.readBigUInt64LE(0));
+  const header = JSON.parse(safetensors.subarray(8, 8 + n).toString()) as { __metadata__: Record<string, string> };
+  const layers = JSON.parse(header.__metadata__.layers!) as unknown[];
+  const damaged = join(freshDir(), ADAPTER_FILE);
+  writeFileSync(damaged, writeSafetensors({}, { ...header.__metadata__, layers: JSON.stringify(layers) }));
+  assert.throws(() => readAdapter(damaged), /layer "encoder.0.attn.q" \(symlora\) is missing tensor "encoder.0.attn.q.Q"/);
+  const future = join(freshDir(), ADAPTER_FILE);
+  writeFileSync(future, writeSafetensors({}, { ...header.__metadata__, version: '9' }));
+  assert.throws(() => readAdapter(future), /__metadata__.version "9" is not supported/);
+  const badConfig = join(freshDir(), ADAPTER_FILE);
+  writeFileSync(badConfig, writeSafetensors({}, { ...header.__metadata__, config: '{"kind":"dora"}' }));
+  assert.throws(() => readAdapter(badConfig), /__metadata__.config: .kind must be "lora" or "symlora", got "dora"/);
+});
+
+test('isAdapterFile recognises ours, and nothing else that lacks a PEFT config', () => {
+  const dir = writeRun(mixedBundle());
+  assert.equal(isAdapterFile(join(dir, ADAPTER_FILE)), true);
+  const other = freshDir();
+  const peftLike = join(other, 'adapter_model.safetensors');
+  writeFileSync(peftLike, writeSafetensors({
+    'base_model.model.fc.lora_A.weight': { dtype: 'F32', shape: [1, 2], data: [1, 2] },
+    'base_model.model.fc.lora_B.weight': { dtype: 'F32', shape: [2, 1], data: [1, 2] },
+  }));
+  assert.equal(isAdapterFile(peftLike), false, 'no adapter_config.json beside it');
+  writeFileSync(join(other, 'adapter_config.json'), JSON.stringify({ peft_type: 'LORA', r: 1, lora_alpha: 1 }));
+  assert.equal(isAdapterFile(peftLike), true);
+  writeFileSync(join(other, 'adapter_config.json'), JSON.stringify({ peft_type: 'IA3' }));
+  assert.equal(isAdapterFile(peftLike), false);
+  const plain = join(other, 'model.safetensors');
+  writeFileSync(plain, writeSafetensors({ w: { dtype: 'F32', shape: [1], data: [0] } }));
+  assert.equal(isAdapterFile(plain), false);
+  assert.equal(isAdapterFile(join(other, 'missing.safetensors')), false);
+});
+
+test('base layers: written by name, read back for the requested layers, shape-checked', () => {
+  const dir = writeRun(mixedBundle());
+  const Wq = randomArray(256);
+  writeFileSync(join(dir, BASE_LAYERS_FILE), encodeBaseLayers([{ layer: 'encoder.0.attn.q', shape: [16, 16], W: Wq }]));
+  const got = readBaseLayers(dir, [
+    { layer: 'encoder.0.attn.q', shape: [16, 16] },
+    { layer: 'encoder.0.attn.v', shape: [16, 16] },
+  ]);
+  assert.deepEqual([...got.keys()], ['encoder.0.attn.q']);
+  assert.deepEqual(got.get('encoder.0.attn.q'), Wq);
+  assert.equal(readBaseLayers(freshDir(), [{ layer: 'x', shape: [1, 1] }]).size, 0, 'no file → no base');
+  assert.throws(() => readBaseLayers(join(dir, ADAPTER_FILE), [{ layer: 'encoder.0.attn.q', shape: [8, 32] }]), /expected shape \[8, 32\], found \[16, 16\]/);
+});
