@@ -131,6 +131,8 @@ export interface StartRunOptions {
   backend?: string;
   /** Minimum milliseconds between streamed train-metric messages. */
   streamIntervalMs?: number;
+  /** Cache of pretrained bases (default: `bases` beside the runs dir). */
+  basesDir?: string;
 }
 
 export type HostToTrainer =

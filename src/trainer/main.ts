@@ -66,7 +66,12 @@ async function startRun(spec: RunSpec, options: StartRunOptions): Promise<void> 
   const started = performance.now();
   try {
     const log = (message: string) => void send({ type: 'log', level: 'info', message });
-    run = await prepareRun(spec, { backend: options.backend, baseDir: spec.sourceFile ? dirname(spec.sourceFile) : undefined, log });
+    run = await prepareRun(spec, {
+      backend: options.backend,
+      baseDir: spec.sourceFile ? dirname(spec.sourceFile) : undefined,
+      basesDir: options.basesDir ?? join(dirname(options.runsDir), 'bases'),
+      log,
+    });
     let resume: Checkpoint | undefined;
     let resumedFrom: RunRecord['resumedFrom'];
     if (options.resumeFrom) {
@@ -85,6 +90,7 @@ async function startRun(spec: RunSpec, options: StartRunOptions): Promise<void> 
         params: run.params,
         totalSteps,
         resumedFrom,
+        baseHash: run.base?.hash,
         dataset: { name: run.dataset.name, version: run.dataset.version, train: run.dataset.train.count, val: run.dataset.val.count, test: run.dataset.test.count, info: run.dataset.info },
       },
     });

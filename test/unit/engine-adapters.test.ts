@@ -185,7 +185,7 @@ test('exact trainable-parameter counts: LoRA 2nr, SymLoRA nr + r, per layer and 
 
   const transformer: ModelConfig = { arch: 'transformer', inputDim: 6, seqLen: 5, dModel: 16, heads: 4, layers: 2, ffnDim: 32, classes: 3 };
   for (const cfg of [adapterCfg('lora', 2, { targets: ['encoder.*'] }), adapterCfg('symlora', 2, { targets: ['encoder.*'], nonSquare: 'lora' }), { ...baseAdapter, kind: 'full' as const }, { ...baseAdapter, kind: 'head' as const }]) {
-    for (const arch of [model, transformer]) {
+    for (const arch of [model, transformer] as ModelConfig[]) {
       const report = countParams(arch, cfg);
       const m = await buildModel(arch, new Rng(1));
       const adapted = applyAdapterPlan(m, cfg, new Rng(2));

@@ -13,6 +13,8 @@ import type { ExperimentConfig, RunSpec } from '../experiment/types';
 import { encodeBaseLayers, type AdapterBundle, type AdapterLayerWeights } from '../io/adapterFile';
 import { parseSafetensorsBuffer, toFloat32, writeSafetensors, type TensorInput } from '../io/safetensors';
 import { layerSpectrum } from '../linalg/spectra';
+import { join } from 'node:path';
+import { ensurePretrainedBase, type BaseInfo } from './pretrain';
 import { applyAdapterPlan, buildModel, type AdaptedModel } from '../models/build';
 import type { Model } from '../models/model';
 import type { ParamReport, SpectrumRecord } from '../protocol';
@@ -31,6 +33,8 @@ export interface PreparedRun {
   params: ParamReport;
   loss: LossKind;
   teacher?: TeacherResult;
+  /** The pretrained base used, if the experiment has `pretrain`. */
+  base?: BaseInfo;
   /** Frozen [out, in] weights of the adapted layers, read once (they never change). */
   baseWeights: Map<string, Float32Array>;
   dispose(): void;
@@ -43,6 +47,8 @@ export interface PrepareOptions {
   baseDir?: string;
   /** Called with progress notes (dataset loading, pretraining…). */
   log?: (message: string) => void;
+  /** Where pretrained bases are cached (default: .symlora/bases under the cwd). */
+  basesDir?: string;
 }
 
 export async function prepareRun(spec: RunSpec, options: PrepareOptions = {}): Promise<PreparedRun> {
@@ -50,6 +56,9 @@ export async function prepareRun(spec: RunSpec, options: PrepareOptions = {}): P
   const backend = await initBackend(options.backend ?? config.backend);
   const model = await buildModel(config.model, new Rng(config.seed, STREAMS.base));
   try {
+    const base = config.pretrain
+      ? await ensurePretrainedBase(model, config.pretrain, { basesDir: options.basesDir ?? join('.symlora', 'bases'), baseDir: options.baseDir, log: options.log })
+      : undefined;
     let teacher: TeacherResult | undefined;
     let dataset: Dataset;
     if (config.task.dataset === 'teacher') {
@@ -66,7 +75,7 @@ export async function prepareRun(spec: RunSpec, options: PrepareOptions = {}): P
     const baseWeights = new Map<string, Float32Array>();
     for (const layer of model.linears) if (layer.adapter) baseWeights.set(layer.name, layer.weightOutIn());
     const loss: LossKind = config.task.dataset === 'teacher' && config.task.labels === 'logits' ? 'mse' : 'cross-entropy';
-    return { config, backend, dataset, model, adapted, params, loss, teacher, baseWeights, dispose: () => model.dispose() };
+    return { config, backend, dataset, model, adapted, params, loss, teacher, base, baseWeights, dispose: () => model.dispose() };
   } catch (err) {
     model.dispose();
     throw err;
