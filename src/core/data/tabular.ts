@@ -24,10 +24,13 @@ class TableBuilder {
   private features = new Float32Array(1024);
   private rows = 0;
   readonly labels: string[] = [];
+  /** Line of the first data row, for errors about the data as a whole. */
+  firstLine = 0;
 
   constructor(readonly file: string, readonly columns: string[]) {}
 
-  add(values: Float32Array, label: string): void {
+  add(values: Float32Array, label: string, line: number): void {
+    if (this.rows === 0) this.firstLine = line;
     const width = this.columns.length;
     if ((this.rows + 1) * width > this.features.length) {
       const grown = new Float32Array(Math.max(this.features.length * 2, (this.rows + 1) * width));
@@ -110,12 +113,13 @@ async function readCsv(spec: TableSpec): Promise<TableBuilder> {
       featureIndices.forEach((col, k) => (values[k] = toNumber(record[col], file, line, col + 1, header![col])));
       const label = record[labelIndex];
       if (label === '') throw new DatasetError(`empty label in column "${spec.labelColumn}"`, { file, line, column: labelIndex + 1 });
-      table!.add(values, label);
+      table!.add(values, label, line);
     }
   } catch (err) {
     throw asCsvError(err, file);
   }
   if (!table) throw new DatasetError('empty file: expected a header row and data rows', { file, line: 1, column: 1 });
+  if (table.count === 0) throw new DatasetError('no data rows after the header', { file, line: 2, column: 1 });
   return table;
 }
 
@@ -178,7 +182,7 @@ async function readJsonl(spec: TableSpec): Promise<TableBuilder> {
       if (!(name in row)) throw new DatasetError(`ragged row: field "${name}" is missing`, { file, line, column: name });
       values[k] = toNumber(row[name], file, line, name, name);
     });
-    table.add(values, labelText(row[spec.labelColumn], spec, line));
+    table.add(values, labelText(row[spec.labelColumn], spec, line), line);
   }
   if (!table) throw new DatasetError('empty file: expected one JSON object per line', { file, line: 1, column: 1 });
   return table;
@@ -235,7 +239,7 @@ export async function loadTable(format: TableFormat, ctx: LoaderContext): Promis
   if (classNames.length < 2) {
     throw new DatasetError(`only one class (${JSON.stringify(classNames[0])}) in label column "${spec.labelColumn}"; classification needs at least two`, {
       file: spec.file,
-      line: 2,
+      line: table.firstLine,
       column: spec.labelColumn,
     });
   }
