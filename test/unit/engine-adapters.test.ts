@@ -185,11 +185,11 @@ test('exact trainable-parameter counts: LoRA 2nr, SymLoRA nr + r, per layer and 
 
   const transformer: ModelConfig = { arch: 'transformer', inputDim: 6, seqLen: 5, dModel: 16, heads: 4, layers: 2, ffnDim: 32, classes: 3 };
   for (const cfg of [adapterCfg('lora', 2, { targets: ['encoder.*'] }), adapterCfg('symlora', 2, { targets: ['encoder.*'], nonSquare: 'lora' }), { ...baseAdapter, kind: 'full' as const }, { ...baseAdapter, kind: 'head' as const }]) {
-    for (const arch of [model, transformer] as ModelConfig[]) {
-      const report = countParams(arch, cfg);
-      const m = await buildModel(arch, new Rng(1));
+    for (const modelConfig of [model, transformer] as ModelConfig[]) {
+      const report = countParams(modelConfig, cfg);
+      const m = await buildModel(modelConfig, new Rng(1));
       const adapted = applyAdapterPlan(m, cfg, new Rng(2));
-      assert.equal(adapted.trainable.reduce((s, v) => s + v.size, 0), report.trainable, `${arch.arch} ${cfg.kind}`);
+      assert.equal(adapted.trainable.reduce((s, v) => s + v.size, 0), report.trainable, `${modelConfig.arch} ${cfg.kind}`);
       const allBase = m.linears.reduce((s, l) => s + l.weightT.size + l.bias.size, 0) + [...m.others.values()].reduce((s, v) => s + v.size, 0);
       assert.equal(report.base, allBase);
       m.dispose();
