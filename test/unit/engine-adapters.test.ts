@@ -184,8 +184,15 @@ test('exact trainable-parameter counts: LoRA 2nr, SymLoRA nr + r, per layer and 
   assert.equal(countParams(model, { ...baseAdapter, kind: 'none' }).trainable, 0);
 
   const transformer: ModelConfig = { arch: 'transformer', inputDim: 6, seqLen: 5, dModel: 16, heads: 4, layers: 2, ffnDim: 32, classes: 3 };
-  for (const cfg of [adapterCfg('lora', 2, { targets: ['encoder.*'] }), adapterCfg('symlora', 2, { targets: ['encoder.*'], nonSquare: 'lora' }), { ...baseAdapter, kind: 'full' as const }, { ...baseAdapter, kind: 'head' as const }]) {
-    for (const modelConfig of [model, transformer] as ModelConfig[]) {
+  const adapterConfigs: AdapterConfig[] = [
+    adapterCfg('lora', 2, { targets: ['encoder.*'] }),
+    adapterCfg('symlora', 2, { targets: ['encoder.*'], nonSquare: 'lora' }),
+    { ...baseAdapter, kind: 'full' },
+    { ...baseAdapter, kind: 'head' },
+  ];
+  const modelConfigs: ModelConfig[] = [model, transformer];
+  for (const cfg of adapterConfigs) {
+    for (const modelConfig of modelConfigs) {
       const report = countParams(modelConfig, cfg);
       const m = await buildModel(modelConfig, new Rng(1));
       const adapted = applyAdapterPlan(m, cfg, new Rng(2));
