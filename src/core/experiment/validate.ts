@@ -1,0 +1,205 @@
+/**
+ * Schema validation of an experiment object (already parsed from JSON) against
+ * schemas/experiment.schema.json, with ajv's errors turned into one readable issue per problem.
+ */
+import Ajv, { type ErrorObject, type ValidateFunction } from 'ajv';
+import schema from '../../../schemas/experiment.schema.json';
+import { ExperimentError, show, toPointer, type ExperimentIssue } from './errors';
+import { applyDefaults } from './defaults';
+import type { ExperimentConfig } from './types';
+
+/** Deepest nesting accepted anywhere in an experiment (the schema itself needs 6). */
+export const MAX_DEPTH = 64;
+
+/** Schema annotations for editors (VS Code) and for defaults.ts; ajv must know them in strict mode. */
+const ANNOTATIONS = ['defaultSnippets', 'enumDescriptions', 'markdownDescription', 'patternErrorMessage', 'derivedDefault'];
+
+let compiled: ValidateFunction | undefined;
+
+/** The compiled validator, built once per process (~150 ms) and reused. */
+function validator(): ValidateFunction {
+  if (!compiled) {
+    const ajv = new Ajv({ allErrors: true, discriminator: true, verbose: true, strict: true, strictRequired: false });
+    ajv.addVocabulary(ANNOTATIONS);
+    compiled = ajv.compile(schema);
+  }
+  return compiled;
+}
+
+/** Issue plus where to point in the source: at the key itself (unknown/invalid keys) or its value. */
+export interface LocatedIssue extends ExperimentIssue {
+  atKey?: boolean;
+}
+
+/** Rejects what JSON cannot carry (NaN, ±Infinity, functions, class instances) and absurd nesting. */
+export function jsonShapeIssues(value: unknown): LocatedIssue[] {
+  const issues: LocatedIssue[] = [];
+  const walk = (v: unknown, path: (string | number)[]): void => {
+    if (issues.length >= 20) return;
+    if (path.length > MAX_DEPTH) {
+      issues.push({ path: toPointer(path), message: `nested deeper than ${MAX_DEPTH} levels` });
+      return;
+    }
+    if (v === null || typeof v === 'string' || typeof v === 'boolean') return;
+    if (typeof v === 'number') {
+      if (!Number.isFinite(v)) issues.push({ path: toPointer(path), message: `must be a finite number (got ${String(v)})` });
+      return;
+    }
+    if (Array.isArray(v)) return v.forEach((item, i) => walk(item, [...path, i]));
+    if (typeof v === 'object' && [Object.prototype, null].includes(Object.getPrototypeOf(v))) {
+      for (const key of Object.keys(v)) walk((v as Record<string, unknown>)[key], [...path, key]);
+      return;
+    }
+    issues.push({ path: toPointer(path), message: `must be a JSON value (got ${typeof v})` });
+  };
+  walk(value, []);
+  return issues;
+}
+
+/** Schema violations of `value`, one readable issue per problem. */
+export function schemaIssues(value: unknown): LocatedIssue[] {
+  const validate = validator();
+  if (validate(value)) return [];
+  const issues: LocatedIssue[] = [];
+  const seen = new Set<string>();
+  for (const error of validate.errors ?? []) {
+    const issue = describeAjvError(error);
+    if (!issue) continue;
+    const key = `${issue.path}\u0000${issue.message}`;
+    if (seen.has(key)) continue;
+    seen.add(key);
+    issues.push(issue);
+  }
+  return issues;
+}
+
+type Params = Record<string, unknown>;
+
+function describeAjvError(error: ErrorObject): LocatedIssue | undefined {
+  const params = error.params as Params;
+  const path = error.instancePath;
+  const got = `(got ${show(error.data)})`;
+  const parent = (error.parentSchema ?? {}) as Record<string, unknown>;
+  // The propertyNames error that follows carries the key name; drop the bare inner one.
+  if (error.schemaPath.includes('/propertyNames/')) return undefined;
+  switch (error.keyword) {
+    case 'required':
+      return { path: `${path}/${escape(String(params.missingProperty))}`, message: `missing required property "${String(params.missingProperty)}"` };
+    case 'additionalProperties': {
+      const name = String(params.additionalProperty);
+      const allowed = Object.keys((parent.properties ?? {}) as object).filter((k) => k !== '$schema');
+      return { path: `${path}/${escape(name)}`, atKey: true, message: `unknown property "${name}" (allowed: ${allowed.join(', ')})` };
+    }
+    case 'propertyNames': {
+      const name = String(params.propertyName);
+      const names = (parent.propertyNames ?? {}) as Record<string, unknown>;
+      const why = names.patternErrorMessage ?? 'invalid name';
+      return { path: `${path}/${escape(name)}`, atKey: true, message: `invalid key ${show(name)}: ${String(why)}` };
+    }
+    case 'discriminator':
+      return describeDiscriminator(error, params);
+    case 'type':
+      return { path, message: `must be ${article(String(params.type))} ${got}` };
+    case 'minimum':
+      return { path, message: `must be ≥ ${String(params.limit)} ${got}` };
+    case 'maximum':
+      return { path, message: `must be ≤ ${String(params.limit)} ${got}` };
+    case 'exclusiveMinimum':
+      return { path, message: `must be > ${String(params.limit)} ${got}` };
+    case 'exclusiveMaximum':
+      return { path, message: `must be < ${String(params.limit)} ${got}` };
+    case 'enum':
+      return { path, message: `must be one of ${(params.allowedValues as unknown[]).map((v) => show(v)).join(', ')} ${got}` };
+    case 'const':
+      return { path, message: `must be ${show(params.allowedValue)} ${got}` };
+    case 'minItems':
+      return { path, message: `must have at least ${String(params.limit)} item${plural(params.limit)} (got ${count(error.data)})` };
+    case 'maxItems':
+      return { path, message: `must have at most ${String(params.limit)} item${plural(params.limit)} (got ${count(error.data)})` };
+    case 'uniqueItems':
+      return { path, message: `must not repeat a value (items ${String(params.j)} and ${String(params.i)} are both ${show((error.data as unknown[])[params.i as number])})` };
+    case 'minLength':
+      return { path, message: `must be at least ${String(params.limit)} character${plural(params.limit)} long ${got}` };
+    case 'maxLength':
+      return { path, message: `must be at most ${String(params.limit)} characters long (got ${String((error.data as string).length)})` };
+    case 'pattern':
+      return { path, message: `${String(parent.patternErrorMessage ?? `must match ${String(params.pattern)}`)} ${got}` };
+    case 'maxProperties':
+      return { path, message: `must have at most ${String(params.limit)} entries (got ${count(error.data)})` };
+    default:
+      return { path, message: error.message ?? `is invalid (${error.keyword})` };
+  }
+}
+
+/** A wrong or missing `arch` / `dataset`: say which values are allowed. */
+function describeDiscriminator(error: ErrorObject, params: Params): LocatedIssue | undefined {
+  const tag = String(params.tag);
+  const path = `${error.instancePath}/${tag}`;
+  if (params.tagValue === undefined) return undefined; // "missing required property" already says it
+  const parent = (error.parentSchema ?? {}) as { oneOf?: { $ref?: string }[] };
+  const allowed = (parent.oneOf ?? []).map((branch) => tagValueOf(branch.$ref, tag));
+  return { path, message: `must be one of ${allowed.map((v) => show(v)).join(', ')} (got ${show(params.tagValue)})` };
+}
+
+function tagValueOf(ref: string | undefined, tag: string): unknown {
+  const name = (ref ?? '').replace('#/definitions/', '');
+  const definitions = schema.definitions as Record<string, { properties?: Record<string, { const?: unknown }> }>;
+  return definitions[name]?.properties?.[tag]?.const;
+}
+
+function escape(segment: string): string {
+  return segment.replace(/~/g, '~0').replace(/\//g, '~1');
+}
+
+function article(type: string): string {
+  const names: Record<string, string> = { integer: 'an integer', array: 'an array', object: 'an object', number: 'a number', string: 'a string', boolean: 'true or false' };
+  return type.split(',').map((t) => names[t] ?? `of type ${t}`).join(' or ');
+}
+
+function plural(n: unknown): string {
+  return n === 1 ? '' : 's';
+}
+
+function count(data: unknown): number {
+  if (Array.isArray(data)) return data.length;
+  return data && typeof data === 'object' ? Object.keys(data).length : 0;
+}
+
+/** Original (pre-defaults) objects, so a sweep re-derives defaults such as alpha = rank per point. */
+const rawByConfig = new WeakMap<ExperimentConfig, Record<string, unknown>>();
+
+/** The object a config was validated from (before defaults), if it came through this module. */
+export function rawOf(config: ExperimentConfig): Record<string, unknown> | undefined {
+  return rawByConfig.get(config);
+}
+
+/** Schema issues (JSON shape first), without throwing. */
+export function objectIssues(obj: unknown): LocatedIssue[] {
+  const shape = jsonShapeIssues(obj);
+  return shape.length ? shape : schemaIssues(obj);
+}
+
+/** Validates and fills defaults, returning either the config or the issues (never throws). */
+export function checkObject(obj: unknown): { config?: ExperimentConfig; issues: LocatedIssue[] } {
+  const issues = objectIssues(obj);
+  if (issues.length) return { issues };
+  const raw = structuredClone(obj) as Record<string, unknown>;
+  const config = applyDefaults(structuredClone(obj));
+  rawByConfig.set(config, raw);
+  return { config, issues };
+}
+
+/**
+ * Validates a parsed experiment against the schema and fills every default.
+ * Throws ExperimentError (issues carry JSON pointers, no line numbers) when invalid.
+ * Semantic checks (layers, ranks, sweep points) are separate: see semantic.ts / sweep.ts.
+ */
+export function validateExperimentObject(obj: unknown, file: string): ExperimentConfig {
+  const { config, issues } = checkObject(obj);
+  if (!config) throw new ExperimentError(file, issues.map(stripLocation));
+  return config;
+}
+
+export function stripLocation({ atKey: _atKey, ...issue }: LocatedIssue): ExperimentIssue {
+  return issue;
+}
