@@ -182,6 +182,18 @@ describe('local folders', () => {
     assert.equal(d.name, 'fashion-mnist(28x28→14x14)');
   });
 
+  test('classes keeps a subset, relabelled in the given order, from both official parts', async () => {
+    const d = await loadFashionMnist({ ...ctx({ dir: FIXTURE, classes: [9, 0, 5] }), sizes: { train: 10, val: 2, test: 6 } }, source());
+    assert.deepEqual(d.classNames, ['Ankle boot', 'T-shirt/top', 'Sandal']);
+    assert.equal(d.numClasses, 3);
+    assert.equal(d.info.examplesAvailable, 18, '4 + 2 examples of each of the 3 classes');
+    assert.deepEqual([...d.test.y].sort(), [0, 0, 1, 1, 2, 2]);
+    // Fixture class k is a band at rows 2k..2k+4: class 0 here is "Ankle boot" (9), rows 18..22.
+    const first = d.test.y.indexOf(0);
+    assert.ok(d.test.x[first * 784 + 19 * 28 + 3] > 0.75);
+    assert.equal(d.test.x[first * 784 + 1 * 28 + 3], 0);
+  });
+
   test('a dir without the files is an error naming the option', async () => {
     await assert.rejects(loadFashionMnist(ctx({ dir: tmpdir() }), source()), /task\.options\.dir: .* does not hold the Fashion-MNIST IDX files/);
   });

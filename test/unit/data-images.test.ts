@@ -78,7 +78,7 @@ describe('mnist', () => {
     checkShape(tiny, [80, 20, 20], 64, 2);
     assert.deepEqual(tiny.classNames, ['7', '3']);
     await assert.rejects(loadDataset(task('mnist', { imageSize: 10 }), { seed: 1 }), /task\.options\.imageSize: must be one of 28, 14, 8, got 10/);
-    await assert.rejects(loadDataset(task('mnist', { classes: [1, 1] }), { seed: 1 }), /task\.options\.classes\[1\]: duplicate digit 1/);
+    await assert.rejects(loadDataset(task('mnist', { classes: [1, 1] }), { seed: 1 }), /task\.options\.classes\[1\]: duplicate class 1/);
     await assert.rejects(loadDataset(task('mnist', { colour: true }), { seed: 1 }), /task\.options\.colour: unknown option for dataset "mnist"/);
   });
 

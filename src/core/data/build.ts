@@ -53,7 +53,7 @@ export function splitPool(pool: Pool, requested: SplitSizes, seed: number, what:
 function sizeInfo(pool: Pool, requested: SplitSizes, sizes: SplitSizes): Record<string, string | number | boolean> {
   const truncated = SPLIT_NAMES.some((s) => sizes[s] < requested[s]);
   const info: Record<string, string | number | boolean> = {
-    examplesAvailable: pool.y.length,
+    examplesAvailable: pool.fixed ? pool.fixed.trainPool.length + pool.fixed.testPool.length : pool.y.length,
     split: pool.fixed ? pool.fixed.description : 'stratified random (seeded mulberry32), test drawn first, then val, then train',
     trainSize: sizes.train,
     valSize: sizes.val,

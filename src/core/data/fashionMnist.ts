@@ -19,6 +19,7 @@ import { checkKnownKeys, readChoice, readString } from './options';
 import { DatasetError } from './errors';
 import { resolveCacheDir, resolveUserPath } from './paths';
 import { sha256 } from './hash';
+import { readDigitClasses } from './mnist';
 
 export const FASHION_CLASSES = ['T-shirt/top', 'Trouser', 'Pullover', 'Dress', 'Coat', 'Sandal', 'Shirt', 'Sneaker', 'Bag', 'Ankle boot'];
 export const DEFAULT_FASHION_URL = 'http://fashion-mnist.s3-website.eu-central-1.amazonaws.com/';
@@ -161,8 +162,9 @@ async function locateAndRead(dir: string | undefined, source: FashionSource, cac
 }
 
 export async function loadFashionMnist(ctx: LoaderContext, source: FashionSource = defaultFashionSource()): Promise<Dataset> {
-  checkKnownKeys(ctx.options, ['dir', 'imageSize'], 'fashion-mnist');
+  checkKnownKeys(ctx.options, ['dir', 'imageSize', 'classes'], 'fashion-mnist');
   const imageSize = readChoice(ctx.options, 'imageSize', [28, 14, 8] as const, 28);
+  const classes = readDigitClasses(ctx.options);
   const dirOption = readString(ctx.options, 'dir');
   const dir = dirOption === undefined ? undefined : resolveUserPath(dirOption, ctx.baseDir);
   const cacheDir = join(resolveCacheDir(ctx.cacheDir), 'fashion-mnist');
@@ -174,16 +176,20 @@ export async function loadFashionMnist(ctx: LoaderContext, source: FashionSource
     memo.set(key, promise);
   }
   const raw = await promise;
-  const all = Array.from({ length: raw.trainCount + raw.testCount }, (_, i) => i);
+  // Class subsets relabel 0..k-1 in the order given; other examples are left out of the pools.
+  const newLabel = new Int32Array(10).fill(-1);
+  classes.forEach((c, i) => (newLabel[c] = i));
+  const y = Int32Array.from(raw.labels, (l) => newLabel[l]);
+  const kept = (from: number, to: number) => Array.from({ length: to - from }, (_, k) => from + k).filter((i) => y[i] >= 0);
   const { splits, info } = splitPool(
     {
       x: raw.images,
       featureSize: SIDE * SIDE,
-      y: raw.labels,
+      y,
       scale: 1 / 255,
       fixed: {
-        trainPool: all.slice(0, raw.trainCount),
-        testPool: all.slice(raw.trainCount),
+        trainPool: kept(0, raw.trainCount),
+        testPool: kept(raw.trainCount, raw.trainCount + raw.testCount),
         description: 'official: train/val from the 60k training images, test from the 10k test images; stratified, seeded',
       },
     },
@@ -196,8 +202,8 @@ export async function loadFashionMnist(ctx: LoaderContext, source: FashionSource
     name: imageSize === SIDE ? 'fashion-mnist' : `fashion-mnist(28x28→${imageSize}x${imageSize})`,
     version: raw.version,
     inputShape: [imageSize * imageSize],
-    numClasses: 10,
-    classNames: FASHION_CLASSES,
+    numClasses: classes.length,
+    classNames: classes.map((c) => FASHION_CLASSES[c]),
     ...resized,
     info: {
       ...info,
@@ -206,6 +212,7 @@ export async function loadFashionMnist(ctx: LoaderContext, source: FashionSource
       imageSize,
       resize: imageSize === SIDE ? 'none' : 'area average',
       normalisation: 'bytes 0..255 divided by 255 → [0,1]',
+      classes: classes.join(','),
     },
   };
 }

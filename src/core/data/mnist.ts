@@ -117,10 +117,10 @@ function scanNumberArray(bytes: Uint8Array): Float32Array | undefined {
 export function readDigitClasses(options: Record<string, unknown>): number[] {
   const value = options.classes;
   if (value === undefined) return [0, 1, 2, 3, 4, 5, 6, 7, 8, 9];
-  if (!Array.isArray(value) || value.length < 2) throw optionError('classes', `must list at least two digits, got ${JSON.stringify(value)}`);
+  if (!Array.isArray(value) || value.length < 2) throw optionError('classes', `must list at least two classes (0..9), got ${JSON.stringify(value)}`);
   value.forEach((d, i) => {
-    if (!Number.isInteger(d) || d < 0 || d > 9) throw optionError(`classes[${i}]`, `must be a digit 0..9, got ${JSON.stringify(d)}`);
-    if (value.indexOf(d) !== i) throw optionError(`classes[${i}]`, `duplicate digit ${d}`);
+    if (!Number.isInteger(d) || d < 0 || d > 9) throw optionError(`classes[${i}]`, `must be a class index 0..9, got ${JSON.stringify(d)}`);
+    if (value.indexOf(d) !== i) throw optionError(`classes[${i}]`, `duplicate class ${d}`);
   });
   return value as number[];
 }
