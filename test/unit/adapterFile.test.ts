@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { closeSync, ftruncateSync, mkdirSync, mkdtempSync, openSync, rmSync, writeFileSync, writeSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import {
@@ -11,6 +11,7 @@ import {
   encodeAdapter,
   encodeBaseLayers,
   isAdapterFile,
+  openAdapter,
   readAdapter,
   readBaseLayers,
   type AdapterBundle,
@@ -157,4 +158,67 @@ test('base layers: written by name, read back for the requested layers, shape-ch
   assert.deepEqual(got.get('encoder.0.attn.q'), Wq);
   assert.equal(readBaseLayers(freshDir(), [{ layer: 'x', shape: [1, 1] }]).size, 0, 'no file → no base');
   assert.throws(() => readBaseLayers(join(dir, ADAPTER_FILE), [{ layer: 'encoder.0.attn.q', shape: [8, 32] }]), /expected shape \[8, 32\], found \[16, 16\]/);
+});
+
+test('openAdapter reads headers first and one layer on demand', () => {
+  const bundle = mixedBundle();
+  const dir = writeRun(bundle);
+  const handle = openAdapter(dir);
+  try {
+    assert.equal(handle.format, 'symlora-lab');
+    assert.deepEqual(handle.layers, bundle.layers.map((l) => ({ layer: l.layer, kind: l.kind, shape: l.shape, rank: l.rank, scale: l.scale })));
+    assert.deepEqual(handle.readLayer('encoder.0.ffn.up'), bundle.layers[2]);
+    assert.throws(() => handle.readLayer('encoder.9.attn.q'), /no adapted layer "encoder.9.attn.q"/);
+  } finally {
+    handle.close();
+  }
+});
+
+test('base_layers.safetensors is not mistaken for an adapter', () => {
+  const dir = writeRun(mixedBundle());
+  const base = join(dir, BASE_LAYERS_FILE);
+  writeFileSync(base, encodeBaseLayers([{ layer: 'encoder.0.attn.q', shape: [2, 2], W: new Float32Array(4) }]));
+  assert.equal(isAdapterFile(base), false);
+  assert.throws(() => readAdapter(base), /holds the frozen base layers of a run, not an adapter/);
+  assert.equal(readAdapter(dir).layers.length, 3, 'the run dir still reads its adapter');
+});
+
+test('a 3 GB PEFT adapter: one small layer is read without loading the huge one', () => {
+  const dir = freshDir();
+  const r = 1;
+  const hugeIn = 3 * 1024 ** 3 / 4; // lora_A of the huge module alone is 3 GB of F32
+  const tensors = {
+    'base_model.model.huge.lora_A.weight': { dtype: 'F32', shape: [r, hugeIn], data_offsets: [0, hugeIn * 4] },
+    'base_model.model.huge.lora_B.weight': { dtype: 'F32', shape: [2, r], data_offsets: [hugeIn * 4, hugeIn * 4 + 8] },
+    'base_model.model.small.lora_A.weight': { dtype: 'F32', shape: [r, 2], data_offsets: [hugeIn * 4 + 8, hugeIn * 4 + 16] },
+    'base_model.model.small.lora_B.weight': { dtype: 'F32', shape: [2, r], data_offsets: [hugeIn * 4 + 16, hugeIn * 4 + 24] },
+  };
+  const header = Buffer.from(JSON.stringify(tensors));
+  const prefix = Buffer.alloc(8);
+  prefix.writeBigUInt64LE(BigInt(header.length));
+  const path = join(dir, 'adapter_model.safetensors');
+  const fd = openSync(path, 'w');
+  try {
+    writeSync(fd, Buffer.concat([prefix, header]), 0, 8 + header.length, 0);
+    ftruncateSync(fd, 8 + header.length + hugeIn * 4 + 24); // sparse
+    writeSync(fd, Buffer.from(Float32Array.from([3, 4, 5, 6]).buffer), 0, 16, 8 + header.length + hugeIn * 4 + 8);
+  } finally {
+    closeSync(fd);
+  }
+  writeFileSync(join(dir, 'adapter_config.json'), JSON.stringify({ peft_type: 'LORA', r: 1, lora_alpha: 2 }));
+  const before = process.memoryUsage().rss;
+  const handle = openAdapter(dir);
+  try {
+    assert.equal(handle.format, 'peft');
+    assert.deepEqual(handle.layers.map((l) => [l.layer, l.shape]), [['huge', [2, hugeIn]], ['small', [2, 2]]]);
+    const small = handle.readLayer('small');
+    assert.ok(small.kind === 'lora');
+    assert.deepEqual(Array.from(small.A), [3, 4]);
+    assert.deepEqual(Array.from(small.B), [5, 6]);
+    assert.equal(small.scale, 2);
+  } finally {
+    handle.close();
+  }
+  assert.ok(process.memoryUsage().rss - before < 200 * 1024 * 1024);
+  rmSync(path);
 });

@@ -3,7 +3,7 @@
  * The table shows kind, shape, rank, top eigenvalues / singular values, ‖QᵀQ − I‖, effective rank
  * and ‖ΔW‖₂/‖W‖₂ (when the run saved its base layers); --json prints the full LayerSpectrum objects.
  */
-import { readAdapter, readBaseLayers, type AdapterBundle } from '../../core/io/adapterFile';
+import { openAdapter, readBaseLayers, type AdapterBundleConfig, type AdapterLayerInfo } from '../../core/io/adapterFile';
 import { layerSpectrum } from '../../core/linalg/spectra';
 import type { LayerSpectrum } from '../../core/protocol';
 
@@ -37,11 +37,21 @@ function parseArgs(args: string[]): InspectArgs | string {
   return path === undefined ? 'missing RUN_DIR_OR_FILE' : { path, json };
 }
 
-/** Spectra of every layer, with base-relative numbers where the run saved its base layers. */
-export function inspectAdapter(path: string): { bundle: AdapterBundle; spectra: LayerSpectrum[] } {
-  const bundle = readAdapter(path);
-  const base = readBaseLayers(path, bundle.layers.map((l) => ({ layer: l.layer, shape: l.shape })));
-  return { bundle, spectra: bundle.layers.map((w) => layerSpectrum(w, base.get(w.layer))) };
+/**
+ * Spectra of every layer, with base-relative numbers where the run saved its base layers. Layers
+ * are read one at a time, so only one layer's tensors are in memory at once.
+ */
+export function inspectAdapter(path: string): { config: AdapterBundleConfig; layers: AdapterLayerInfo[]; spectra: LayerSpectrum[] } {
+  const handle = openAdapter(path);
+  try {
+    const spectra = handle.layers.map((info) => {
+      const base = readBaseLayers(path, [{ layer: info.layer, shape: info.shape }]).get(info.layer);
+      return layerSpectrum(handle.readLayer(info.layer), base);
+    });
+    return { config: handle.config, layers: handle.layers, spectra };
+  } finally {
+    handle.close();
+  }
 }
 
 const fmt = (v: number | undefined): string => (v === undefined || !Number.isFinite(v) ? '—' : Number(v.toPrecision(3)).toString());
@@ -52,12 +62,11 @@ function table(rows: string[][]): string {
   return rows.map((r) => r.map((cell, c) => cell.padEnd(widths[c]!)).join('  ').trimEnd()).join('\n');
 }
 
-function render(path: string, bundle: AdapterBundle, spectra: LayerSpectrum[]): string {
-  const c = bundle.config;
-  const head = `${path}: ${c.kind} adapter, rank ${c.rank}, alpha ${c.alpha} (${c.scaling}), ${bundle.layers.length} layer(s)`;
+function render(path: string, c: AdapterBundleConfig, layers: AdapterLayerInfo[], spectra: LayerSpectrum[]): string {
+  const head = `${path}: ${c.kind} adapter, rank ${c.rank}, alpha ${c.alpha} (${c.scaling}), ${layers.length} layer(s)`;
   const rows = [['layer', 'kind', 'shape', 'rank', 'top eigenvalues', 'top singular values', '‖QᵀQ−I‖', 'eff. rank', 'rel. norm']];
   spectra.forEach((s, i) => {
-    const w = bundle.layers[i]!;
+    const w = layers[i]!;
     rows.push([
       s.layer,
       s.adapter,
@@ -81,9 +90,9 @@ export async function run(args: string[], io: CommandIO = processIO): Promise<nu
     return 1;
   }
   try {
-    const { bundle, spectra } = inspectAdapter(parsed.path);
-    if (parsed.json) io.stdout(`${JSON.stringify({ path: parsed.path, config: bundle.config, layers: spectra }, null, 2)}\n`);
-    else io.stdout(render(parsed.path, bundle, spectra));
+    const { config, layers, spectra } = inspectAdapter(parsed.path);
+    if (parsed.json) io.stdout(`${JSON.stringify({ path: parsed.path, config, layers: spectra }, null, 2)}\n`);
+    else io.stdout(render(parsed.path, config, layers, spectra));
     return 0;
   } catch (err) {
     io.stderr(`symlora inspect: ${(err as Error).message}\n`);

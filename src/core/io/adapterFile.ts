@@ -11,7 +11,7 @@
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { SafetensorsFile, withSafetensors, writeSafetensors, type TensorInput } from './safetensors';
-import { fromPeftFiles, looksLikePeft, PEFT_CONFIG_FILE, PEFT_WEIGHTS_FILE } from './peft';
+import { looksLikePeft, openPeftFiles, PEFT_CONFIG_FILE, PEFT_WEIGHTS_FILE } from './peft';
 
 export interface LoraLayerWeights {
   kind: 'lora';
@@ -59,6 +59,7 @@ export const FORMAT_VERSION = '1';
 export const ADAPTER_FILE = 'adapter.safetensors';
 export const ADAPTER_CONFIG_FILE = 'adapter_config.json';
 export const BASE_LAYERS_FILE = 'base_layers.safetensors';
+const BASE_LAYERS_CONTENT = 'base-layers';
 
 /** A file or directory that is not a readable adapter; the message names the path and the field. */
 export class AdapterFileError extends Error {
@@ -116,6 +117,7 @@ export function encodeAdapter(bundle: AdapterBundle): { safetensors: Buffer; con
   const metadata = {
     format: FORMAT_NAME,
     version: FORMAT_VERSION,
+    content: 'adapter',
     config: JSON.stringify(bundle.config),
     layers: JSON.stringify(layers),
   };
@@ -174,47 +176,93 @@ function shapeOf(file: SafetensorsFile, name: string, dims: number): number[] {
   return info.shape;
 }
 
-function readOurLayer(file: SafetensorsFile, entry: LayerEntry): AdapterLayerWeights {
-  const { name, scale } = entry;
+/** What a layer is, from the header alone (no tensor data read). */
+export interface AdapterLayerInfo {
+  layer: string;
+  kind: 'lora' | 'symlora';
+  shape: [out: number, inp: number];
+  rank: number;
+  scale: number;
+}
+
+/**
+ * An adapter opened lazily: config and layer list come from the header; each layer's tensors are
+ * read only when asked for, so a multi-gigabyte PEFT file is never held in memory at once.
+ */
+export interface AdapterHandle {
+  /** The weights file actually opened. */
+  path: string;
+  format: 'symlora-lab' | 'peft';
+  config: AdapterBundleConfig;
+  layers: AdapterLayerInfo[];
+  readLayer(layer: string): AdapterLayerWeights;
+  close(): void;
+}
+
+function ourLayerInfo(file: SafetensorsFile, entry: LayerEntry): AdapterLayerInfo {
+  const { name, kind, scale } = entry;
   const need = (t: string): string => {
-    if (!file.tensors.has(t)) throw new AdapterFileError(`layer "${name}" (${entry.kind}) is missing tensor "${t}"`, file.path);
+    if (!file.tensors.has(t)) throw new AdapterFileError(`layer "${name}" (${kind}) is missing tensor "${t}"`, file.path);
     return t;
   };
-  if (entry.kind === 'lora') {
+  if (kind === 'lora') {
     const [r, inp] = shapeOf(file, need(`${name}.lora_A`), 2) as [number, number];
     const [out, rB] = shapeOf(file, need(`${name}.lora_B`), 2) as [number, number];
     if (rB !== r) throw new AdapterFileError(`layer "${name}": lora_A rank ${r} ≠ lora_B rank ${rB}`, file.path);
-    const w: LoraLayerWeights = {
-      kind: 'lora', layer: name, shape: [out, inp], rank: r, scale,
-      A: file.readFloat32(`${name}.lora_A`), B: file.readFloat32(`${name}.lora_B`),
-    };
-    validateLayer(w, file.path);
-    return w;
+    return { layer: name, kind, shape: [out, inp], rank: r, scale };
   }
   const [n, r] = shapeOf(file, need(`${name}.Q`), 2) as [number, number];
   const [rl] = shapeOf(file, need(`${name}.lambda`), 1) as [number];
   if (rl !== r) throw new AdapterFileError(`layer "${name}": Q rank ${r} ≠ lambda length ${rl}`, file.path);
-  const w: SymLoraLayerWeights = {
-    kind: 'symlora', layer: name, shape: [n, n], rank: r, scale,
-    Q: file.readFloat32(`${name}.Q`), lambda: file.readFloat32(`${name}.lambda`),
-  };
+  return { layer: name, kind, shape: [n, n], rank: r, scale };
+}
+
+function readOurLayer(file: SafetensorsFile, info: AdapterLayerInfo): AdapterLayerWeights {
+  const { layer, shape, rank, scale } = info;
+  const w: AdapterLayerWeights =
+    info.kind === 'lora'
+      ? { kind: 'lora', layer, shape, rank, scale, A: file.readFloat32(`${layer}.lora_A`), B: file.readFloat32(`${layer}.lora_B`) }
+      : { kind: 'symlora', layer, shape, rank, scale, Q: file.readFloat32(`${layer}.Q`), lambda: file.readFloat32(`${layer}.lambda`) };
   validateLayer(w, file.path);
   return w;
 }
 
-/** Reads our own adapter.safetensors (self-describing through its metadata). */
-export function readOurAdapterFile(path: string): AdapterBundle {
-  return withSafetensors(path, (file) => {
-    if (file.metadata.format !== FORMAT_NAME) {
-      throw new AdapterFileError(`__metadata__.format is ${JSON.stringify(file.metadata.format)}, expected "${FORMAT_NAME}"`, path);
+/** Our adapter files carry this metadata; base_layers.safetensors shares the format name but not the content. */
+function isOurAdapter(metadata: Record<string, string>): boolean {
+  return metadata.format === FORMAT_NAME && metadata.content !== BASE_LAYERS_CONTENT;
+}
+
+/** Layer lookup shared by both handle kinds. */
+export function layerReader(path: string, infos: AdapterLayerInfo[], read: (info: AdapterLayerInfo) => AdapterLayerWeights): (layer: string) => AdapterLayerWeights {
+  const byName = new Map(infos.map((i) => [i.layer, i]));
+  return (layer) => {
+    const info = byName.get(layer);
+    if (!info) throw new AdapterFileError(`no adapted layer "${layer}"`, path);
+    return read(info);
+  };
+}
+
+/** Opens our own adapter.safetensors (self-describing through its metadata). */
+export function openOurAdapterFile(path: string): AdapterHandle {
+  const file = SafetensorsFile.open(path);
+  try {
+    const md = file.metadata;
+    if (md.content === BASE_LAYERS_CONTENT) throw new AdapterFileError('this file holds the frozen base layers of a run, not an adapter', path);
+    if (md.format !== FORMAT_NAME) throw new AdapterFileError(`__metadata__.format is ${JSON.stringify(md.format)}, expected "${FORMAT_NAME}"`, path);
+    if (md.version !== FORMAT_VERSION) {
+      throw new AdapterFileError(`__metadata__.version ${JSON.stringify(md.version)} is not supported (this build reads "${FORMAT_VERSION}")`, path);
     }
-    if (file.metadata.version !== FORMAT_VERSION) {
-      throw new AdapterFileError(`__metadata__.version ${JSON.stringify(file.metadata.version)} is not supported (this build reads "${FORMAT_VERSION}")`, path);
-    }
-    const config = parseConfig(parseJsonField(file.metadata.config, 'config', path), path, '__metadata__.config');
-    const entries = parseLayerEntries(parseJsonField(file.metadata.layers, 'layers', path), path);
-    return { config, layers: entries.map((e) => readOurLayer(file, e)) };
-  });
+    const config = parseConfig(parseJsonField(md.config, 'config', path), path, '__metadata__.config');
+    const layers = parseLayerEntries(parseJsonField(md.layers, 'layers', path), path).map((e) => ourLayerInfo(file, e));
+    return {
+      path, format: 'symlora-lab', config, layers,
+      readLayer: layerReader(path, layers, (info) => readOurLayer(file, info)),
+      close: () => file.close(),
+    };
+  } catch (err) {
+    file.close();
+    throw err;
+  }
 }
 
 function isDirectory(path: string): boolean {
@@ -226,34 +274,45 @@ function isDirectory(path: string): boolean {
 }
 
 /**
- * Reads an adapter from a run directory (adapter.safetensors), one of our .safetensors files, or a
- * PEFT LoRA directory / adapter_model.safetensors (with adapter_config.json beside it).
+ * Opens an adapter from a run directory (adapter.safetensors), one of our .safetensors files, or a
+ * PEFT LoRA directory / adapter_model.safetensors (with adapter_config.json beside it). Only
+ * headers are read here. Close the handle when done.
  */
-export function readAdapter(pathOrDir: string): AdapterBundle {
+export function openAdapter(pathOrDir: string): AdapterHandle {
   if (isDirectory(pathOrDir)) {
     const ours = join(pathOrDir, ADAPTER_FILE);
-    if (existsSync(ours)) return readOurAdapterFile(ours);
+    if (existsSync(ours)) return openOurAdapterFile(ours);
     const peft = join(pathOrDir, PEFT_WEIGHTS_FILE);
-    if (existsSync(peft)) return fromPeftFiles(peft, join(pathOrDir, PEFT_CONFIG_FILE));
+    if (existsSync(peft)) return openPeftFiles(peft, join(pathOrDir, PEFT_CONFIG_FILE));
     throw new AdapterFileError(`no ${ADAPTER_FILE} (SymLoRA Lab run) or ${PEFT_WEIGHTS_FILE} (PEFT) in this directory`, pathOrDir);
   }
   const kind = withSafetensors(pathOrDir, (file) => {
     if (file.metadata.format === FORMAT_NAME) return 'ours';
     return looksLikePeft(file.names()) ? 'peft' : 'unknown';
   });
-  if (kind === 'ours') return readOurAdapterFile(pathOrDir);
-  if (kind === 'peft') return fromPeftFiles(pathOrDir, join(dirname(pathOrDir), PEFT_CONFIG_FILE));
+  if (kind === 'ours') return openOurAdapterFile(pathOrDir);
+  if (kind === 'peft') return openPeftFiles(pathOrDir, join(dirname(pathOrDir), PEFT_CONFIG_FILE));
   throw new AdapterFileError(
     `not a LoRA/SymLoRA adapter: no "${FORMAT_NAME}" metadata and no PEFT "base_model.model.*.lora_A.weight" tensors`,
     pathOrDir,
   );
 }
 
+/** Reads a whole adapter into memory (see openAdapter for the accepted paths and for lazy reading). */
+export function readAdapter(pathOrDir: string): AdapterBundle {
+  const handle = openAdapter(pathOrDir);
+  try {
+    return { config: handle.config, layers: handle.layers.map((l) => handle.readLayer(l.layer)) };
+  } finally {
+    handle.close();
+  }
+}
+
 /** Cheap check (header and sibling config only) for the custom editor: is this an adapter we can show? */
 export function isAdapterFile(path: string): boolean {
   try {
     return withSafetensors(path, (file) => {
-      if (file.metadata.format === FORMAT_NAME) return true;
+      if (file.metadata.format === FORMAT_NAME) return isOurAdapter(file.metadata);
       if (!looksLikePeft(file.names())) return false;
       const config = join(dirname(path), PEFT_CONFIG_FILE);
       if (!existsSync(config)) return false;
@@ -269,7 +328,7 @@ export function isAdapterFile(path: string): boolean {
 export function encodeBaseLayers(layers: { layer: string; shape: [number, number]; W: Float32Array }[]): Buffer {
   const tensors: Record<string, TensorInput> = {};
   for (const l of layers) tensors[l.layer] = { dtype: 'F32', shape: [...l.shape], data: l.W };
-  return writeSafetensors(tensors, { format: FORMAT_NAME, content: 'base-layers' });
+  return writeSafetensors(tensors, { format: FORMAT_NAME, content: BASE_LAYERS_CONTENT });
 }
 
 /**

@@ -13,13 +13,16 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import {
   AdapterFileError,
+  layerReader,
   validateLayer,
+  type AdapterHandle,
+  type AdapterLayerInfo,
   type AdapterBundle,
   type AdapterBundleConfig,
   type AdapterLayerWeights,
   type LoraLayerWeights,
 } from './adapterFile';
-import { withSafetensors, writeSafetensors, type SafetensorsFile, type TensorInput } from './safetensors';
+import { SafetensorsFile, writeSafetensors, type TensorInput } from './safetensors';
 
 export const PEFT_WEIGHTS_FILE = 'adapter_model.safetensors';
 export const PEFT_CONFIG_FILE = 'adapter_config.json';
@@ -175,7 +178,7 @@ function patternValue(pattern: Record<string, number>, module: string, fallback:
   return fallback;
 }
 
-function readPeftLayer(file: SafetensorsFile, module: string, names: { A: string; B: string }, config: PeftConfig): LoraLayerWeights {
+function peftLayerInfo(file: SafetensorsFile, module: string, names: { A: string; B: string }, config: PeftConfig): AdapterLayerInfo {
   const a = file.info(names.A);
   const b = file.info(names.B);
   if (a.shape.length !== 2 || b.shape.length !== 2) {
@@ -189,8 +192,12 @@ function readPeftLayer(file: SafetensorsFile, module: string, names: { A: string
     throw new AdapterFileError(`module "${module}": tensors have rank ${r} but the config gives r = ${configRank}`, file.path);
   }
   const alpha = patternValue(config.alphaPattern, module, config.alpha);
+  return { layer: module, kind: 'lora', shape: [out, inp], rank: r, scale: peftScaling(alpha, r, config.rslora) };
+}
+
+function readPeftLayer(file: SafetensorsFile, info: AdapterLayerInfo, names: { A: string; B: string }): LoraLayerWeights {
   const w: LoraLayerWeights = {
-    kind: 'lora', layer: module, shape: [out, inp], rank: r, scale: peftScaling(alpha, r, config.rslora),
+    kind: 'lora', layer: info.layer, shape: info.shape, rank: info.rank, scale: info.scale,
     A: file.readFloat32(names.A), B: file.readFloat32(names.B),
   };
   validateLayer(w, file.path);
@@ -218,14 +225,15 @@ function peftModules(names: readonly string[], path: string): Map<string, { A: s
   return complete;
 }
 
-/** Reads a PEFT LoRA adapter (weights file + its adapter_config.json). */
-export function fromPeftFiles(weightsPath: string, configPath: string): AdapterBundle {
+/** Opens a PEFT LoRA adapter (weights file + its adapter_config.json) lazily: headers now, tensors per layer. */
+export function openPeftFiles(weightsPath: string, configPath: string): AdapterHandle {
   const config = readPeftConfig(configPath);
-  return withSafetensors(weightsPath, (file) => {
+  const file = SafetensorsFile.open(weightsPath);
+  try {
     const modules = peftModules(file.names(), weightsPath);
-    const layers = [...modules.entries()]
-      .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
-      .map(([module, names]) => readPeftLayer(file, module, names, config));
+    const layers = [...modules.keys()]
+      .sort((a, b) => (a < b ? -1 : a > b ? 1 : 0))
+      .map((module) => peftLayerInfo(file, module, modules.get(module)!, config));
     const bundleConfig: AdapterBundleConfig = {
       kind: 'lora',
       rank: config.r,
@@ -234,8 +242,25 @@ export function fromPeftFiles(weightsPath: string, configPath: string): AdapterB
       targets: config.targets,
     };
     if (config.baseModel) bundleConfig.modelArch = config.baseModel;
-    return { config: bundleConfig, layers };
-  });
+    return {
+      path: weightsPath, format: 'peft', config: bundleConfig, layers,
+      readLayer: layerReader(weightsPath, layers, (info) => readPeftLayer(file, info, modules.get(info.layer)!)),
+      close: () => file.close(),
+    };
+  } catch (err) {
+    file.close();
+    throw err;
+  }
+}
+
+/** Reads a whole PEFT LoRA adapter into memory. */
+export function fromPeftFiles(weightsPath: string, configPath: string): AdapterBundle {
+  const handle = openPeftFiles(weightsPath, configPath);
+  try {
+    return { config: handle.config, layers: handle.layers.map((l) => handle.readLayer(l.layer)) };
+  } finally {
+    handle.close();
+  }
 }
 
 /** Reads a PEFT adapter directory (adapter_model.safetensors + adapter_config.json). */
