@@ -120,6 +120,12 @@ describe('csv: every bad input names file, line and column', () => {
     await rejectsAt(load('csv', { file: 'quote.csv', labelColumn: 'y' }), quote, 3, 2, /CSV syntax: Quote Not Closed/);
   });
 
+  test('duplicate header names, and the label listed as a feature', async () => {
+    const dup = write('dup.csv', 'a,b,a,y\n1,2,3,0\n');
+    await rejectsAt(load('csv', { file: 'dup.csv', labelColumn: 'y' }), dup, 1, 3, /duplicate column name "a" in the header/);
+    await assert.rejects(load('csv', { file: 'dup.csv', labelColumn: 'y', featureColumns: ['b', 'y'] }), /task\.options\.featureColumns\[1\]: is the label column "y"/);
+  });
+
   test('a dataset too small for the requested splits', async () => {
     write('small.csv', 'a,y\n1,0\n2,1\n3,0\n');
     await assert.rejects(load('csv', { file: 'small.csv', labelColumn: 'y' }, [100, 50, 50]), /has only 3 examples, too few for valSize=50/);

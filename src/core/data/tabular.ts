@@ -13,7 +13,7 @@ import { parse } from 'csv-parse';
 import type { Dataset, Split } from './types';
 import type { LoaderContext } from './context';
 import { splitPool } from './build';
-import { DatasetError } from './errors';
+import { DatasetError, optionError } from './errors';
 import { checkKnownKeys, readStringList, requireString, readString } from './options';
 import { resolveUserPath } from './paths';
 
@@ -90,6 +90,8 @@ async function readCsv(spec: TableSpec): Promise<TableBuilder> {
       const line = info.lines;
       if (!header) {
         header = record;
+        const duplicate = header.findIndex((name, i) => header!.indexOf(name) !== i);
+        if (duplicate >= 0) throw new DatasetError(`duplicate column name "${header[duplicate]}" in the header`, { file, line, column: duplicate + 1 });
         labelIndex = header.indexOf(spec.labelColumn);
         if (labelIndex < 0) throw missingColumn('label', spec.labelColumn, header, file, line);
         const names = spec.featureColumns ?? header.filter((_, i) => i !== labelIndex);
@@ -227,10 +229,15 @@ async function checkFile(file: string, optionValue: string): Promise<void> {
 export async function loadTable(format: TableFormat, ctx: LoaderContext): Promise<Dataset> {
   checkKnownKeys(ctx.options, format === 'csv' ? ['file', 'labelColumn', 'featureColumns', 'delimiter'] : ['file', 'labelColumn', 'featureColumns'], format);
   const fileOption = requireString(ctx.options, 'file', format);
+  const labelColumn = requireString(ctx.options, 'labelColumn', format);
+  const featureColumns = readStringList(ctx.options, 'featureColumns');
+  if (featureColumns?.includes(labelColumn)) {
+    throw optionError(`featureColumns[${featureColumns.indexOf(labelColumn)}]`, `is the label column "${labelColumn}"; a label cannot be a feature`);
+  }
   const spec: TableSpec = {
     file: resolveUserPath(fileOption, ctx.baseDir),
-    labelColumn: requireString(ctx.options, 'labelColumn', format),
-    featureColumns: readStringList(ctx.options, 'featureColumns'),
+    labelColumn,
+    featureColumns,
     delimiter: readString(ctx.options, 'delimiter'),
   };
   await checkFile(spec.file, fileOption);
