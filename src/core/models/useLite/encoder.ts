@@ -1,0 +1,182 @@
+/**
+ * Universal Sentence Encoder Lite, rebuilt in tfjs-core ops from the shipped graph's weights, with
+ * every projection a named `Linear` so adapters can sit inside attention.
+ *
+ * Forward pass (as in model.json, "KonaTransformer"):
+ *   x0 = 2·E[id] + sinusoidal timing signal(position)                       [T, 256]
+ *        (the embedding is added twice in the shipped graph; we keep that)
+ *   layer 0: a = LN(x0); h = o(attn(q a, k a, v a)) + residual(x0)          256 → 512
+ *            h = h + down(relu(up(LN(h))))
+ *   layer 1: h = h + o(attn(q LN(h), k LN(h), v LN(h))); h = h + ffn(LN(h))  512
+ *   e = l2normalize(tanh(pooler(mean over real tokens of h)))              [512]
+ * Attention has 4 heads, keys at padded positions get −1e9, layer norms use ε = 1e−6.
+ * The classifier `head` reads e. Everything except adapters and the head stays frozen.
+ *
+ * Input rows are token ids as floats, padded with −1 (see tokenize.ts); each batch is trimmed to
+ * its longest row, so short sentences do not pay for `maxTokens`.
+ */
+import * as tf from '@tensorflow/tfjs-core';
+import type { UseLiteModelConfig } from '../../experiment/types';
+import type { Rng } from '../../rng';
+import { Linear } from '../linear';
+import type { Model } from '../model';
+import { attention, layerNorm, type LayerNormParams } from '../transformer';
+import { attnWidth, USE_LITE, useLiteLinears } from './dims';
+import { PAD_ID } from './tokenize';
+import { rawTensor, type UseLiteFiles } from './weights';
+
+const GRAPH = 'module_apply_default/Encoder_en/KonaTransformer/Encode/';
+const KERNELS = 'module/Encoder_en/KonaTransformer/Encode/';
+const STACK = `${GRAPH}TransformerStack/`;
+
+export class UseLiteEncoder implements Model {
+  readonly linears: Linear[];
+  readonly others = new Map<string, tf.Variable>();
+  private readonly byName = new Map<string, Linear>();
+  /** Sinusoidal position signal for positions 0..maxTokens-1, [maxTokens, 256] (fixed, not a parameter). */
+  private readonly timing: tf.Tensor2D;
+
+  constructor(readonly config: UseLiteModelConfig, files: UseLiteFiles, rng: Rng) {
+    checkConfig(config);
+    this.linears = useLiteLinears(config.classes).map(({ name, shape: [out, inp] }) => new Linear(name, inp, out, rng, Math.sqrt(1 / inp)));
+    this.linears.forEach((l) => this.byName.set(l.name, l));
+    try {
+      loadWeights(this, files);
+      this.timing = timingSignal(files, config.maxTokens);
+    } catch (err) {
+      this.dispose();
+      throw err;
+    }
+  }
+
+  linear(name: string): Linear {
+    const layer = this.byName.get(name);
+    if (!layer) throw new Error(`use-lite has no layer "${name}"`);
+    return layer;
+  }
+
+  private norm(name: string): LayerNormParams {
+    return { gamma: this.others.get(`${name}.gamma`)!, beta: this.others.get(`${name}.beta`)! };
+  }
+
+  /** Token ids [batch, maxTokens] (−1 = padding) → the 512-d sentence embeddings (unit length). */
+  embed(x: tf.Tensor2D): tf.Tensor2D {
+    const seq = longestRow(x);
+    const batch = x.shape[0];
+    const ids = tf.slice(x, [0, 0], [batch, seq]);
+    const keep = tf.cast(tf.greaterEqual(ids, 0), 'float32') as tf.Tensor2D; // [B, T]
+    const bias = tf.reshape(tf.mul(tf.sub(1, keep), -1e9), [batch, 1, 1, seq]);
+    const tokens = tf.gather(this.others.get('embed.tokens')!, tf.reshape(tf.cast(tf.maximum(ids, 0), 'int32'), [-1]));
+    const positions = tf.tile(tf.slice(this.timing, [0, 0], [seq, USE_LITE.embedDim]), [batch, 1]);
+    const keepFlat = tf.reshape(keep, [batch * seq, 1]);
+    // The graph adds the embeddings twice: AddTimingSignal returns E + signal, and the stack adds
+    // that to E again. Padded positions are 0, as the graph's scatter leaves them.
+    let h = tf.mul(tf.add(tf.mul(tokens, 2), positions), keepFlat) as tf.Tensor2D;
+    for (let l = 0; l < USE_LITE.layers; l++) h = this.block(l, h, batch, seq, bias);
+    const summed = tf.sum(tf.mul(tf.reshape(h, [batch, seq, USE_LITE.dModel]), tf.reshape(keep, [batch, seq, 1])), 1);
+    const counts = tf.maximum(tf.sum(keep, 1, true), 1);
+    const pooled = tf.tanh(this.linear('pooler').forward(tf.div(summed, counts) as tf.Tensor2D));
+    const norm = tf.rsqrt(tf.maximum(tf.sum(tf.square(pooled), 1, true), 1e-12));
+    return tf.mul(pooled, norm) as tf.Tensor2D;
+  }
+
+  private block(l: number, x: tf.Tensor2D, batch: number, seq: number, bias: tf.Tensor): tf.Tensor2D {
+    const p = `encoder.${l}`;
+    const eps = USE_LITE.layerNormEps;
+    const a = layerNorm(x, this.norm(`${p}.ln1`), eps);
+    const ctx = attention(this.linear(`${p}.attn.q`).forward(a), this.linear(`${p}.attn.k`).forward(a), this.linear(`${p}.attn.v`).forward(a), batch, seq, USE_LITE.heads, bias);
+    const residual = attnWidth(l) === USE_LITE.dModel ? x : this.linear(`${p}.residual`).forward(x);
+    const h = tf.add(residual, this.linear(`${p}.attn.o`).forward(ctx)) as tf.Tensor2D;
+    const up = tf.relu(this.linear(`${p}.ffn.up`).forward(layerNorm(h, this.norm(`${p}.ln2`), eps))) as tf.Tensor2D;
+    return tf.add(h, this.linear(`${p}.ffn.down`).forward(up)) as tf.Tensor2D;
+  }
+
+  forward(x: tf.Tensor2D): tf.Tensor2D {
+    return this.linear('head').forward(this.embed(x));
+  }
+
+  dispose(): void {
+    this.linears.forEach((l) => l.dispose());
+    this.others.forEach((v) => v.dispose());
+    this.timing?.dispose();
+  }
+}
+
+function checkConfig(config: UseLiteModelConfig): void {
+  if (!Number.isInteger(config.classes) || config.classes < 1) throw new Error(`model.classes: must be a positive integer, got ${JSON.stringify(config.classes)}`);
+  if (!Number.isInteger(config.maxTokens) || config.maxTokens < 1 || config.maxTokens > USE_LITE.maxTokens) {
+    throw new Error(`model.maxTokens: USE-Lite reads at most ${USE_LITE.maxTokens} tokens per text (its graph clips there); got ${JSON.stringify(config.maxTokens)}`);
+  }
+}
+
+/** Number of leading non-padding columns needed by the longest row (at least 1). */
+function longestRow(x: tf.Tensor2D): number {
+  const [batch, width] = x.shape;
+  const values = x.dataSync();
+  let longest = 1;
+  for (let r = 0; r < batch; r++) {
+    for (let c = width - 1; c >= longest; c--) {
+      if (values[r * width + c] !== PAD_ID) {
+        longest = c + 1;
+        break;
+      }
+    }
+  }
+  return longest;
+}
+
+/** concat(sin(pos·ω), cos(pos·ω)) with the graph's 128 inverse timescales ω. */
+function timingSignal(files: UseLiteFiles, maxTokens: number): tf.Tensor2D {
+  const inv = rawTensor(files, `${STACK}Layer_0/AddTimingSignal/TimingSignal/ExpandDims_1`, [1, USE_LITE.embedDim / 2]).data;
+  const half = inv.length;
+  const out = new Float32Array(maxTokens * 2 * half);
+  for (let pos = 0; pos < maxTokens; pos++) {
+    for (let i = 0; i < half; i++) {
+      // Float32 product, as the graph computes it, before sin/cos.
+      const angle = Math.fround(pos * inv[i]);
+      out[pos * 2 * half + i] = Math.sin(angle);
+      out[pos * 2 * half + half + i] = Math.cos(angle);
+    }
+  }
+  return tf.tensor2d(out, [maxTokens, 2 * half]);
+}
+
+function loadWeights(model: UseLiteEncoder, files: UseLiteFiles): void {
+  const { dModel: d, ffnDim, embedDim } = USE_LITE;
+  const f32 = (name: string, shape: number[]) => rawTensor(files, name, shape).data as Float32Array;
+  const setLinear = (layer: string, kernel: Float32Array, bias: Float32Array) => {
+    const lin = model.linear(layer);
+    lin.weightT.assign(tf.tensor2d(kernel, [lin.inDim, lin.outDim]));
+    lin.bias.assign(tf.tensor1d(bias));
+  };
+  const addOther = (name: string, values: Float32Array, shape: number[]) => model.others.set(name, tf.variable(tf.tensor(values, shape), false, `use-lite/${name}`));
+
+  addOther('embed.tokens', f32('module/Embeddings_en', [USE_LITE.vocabSize, embedDim]), [USE_LITE.vocabSize, embedDim]);
+  for (let l = 0; l < USE_LITE.layers; l++) {
+    const w = attnWidth(l);
+    const layer = `${GRAPH}Layer_${l}/TransformerLayer/`;
+    const kernels = `${KERNELS}Layer_${l}/TransformerLayer/MultiheadAttention/`;
+    const qkv = f32(`${kernels}qkv_transform_single/kernel/part_0`, [1, 1, w, 3 * w]);
+    const qkvBias = f32(`${layer}MultiheadAttention/qkv_transform_single/bias/ConcatPartitions/concat`, [3 * w]);
+    ['q', 'k', 'v'].forEach((p, i) => setLinear(`encoder.${l}.attn.${p}`, columns(qkv, w, 3 * w, i * w, w), qkvBias.slice(i * w, (i + 1) * w)));
+    setLinear(`encoder.${l}.attn.o`, f32(`${kernels}output_transform_single/kernel/part_0`, [1, 1, w, d]), f32(`${layer}MultiheadAttention/output_transform_single/bias/ConcatPartitions/concat`, [d]));
+    if (w !== d) setLinear(`encoder.${l}.residual`, f32(`${layer}dense/kernel/ConcatPartitions/concat`, [w, d]), f32(`${layer}dense/bias/ConcatPartitions/concat`, [d]));
+    const ffn = `${STACK}Layer_${l}/TransformerLayer/FFN/`;
+    setLinear(`encoder.${l}.ffn.up`, f32(`${ffn}conv1/Tensordot/Reshape_1`, [d, ffnDim]), f32(`${layer}FFN/conv1/bias/ConcatPartitions/concat`, [ffnDim]));
+    setLinear(`encoder.${l}.ffn.down`, f32(`${ffn}conv2/Tensordot/Reshape_1`, [ffnDim, d]), f32(`${layer}FFN/conv2/bias/ConcatPartitions/concat`, [d]));
+    const norm = (name: string, prefix: string, width: number) => {
+      addOther(`${name}.gamma`, f32(`${prefix}layer_norm/layer_norm_scale/ConcatPartitions/concat`, [width]), [width]);
+      addOther(`${name}.beta`, f32(`${prefix}layer_norm/layer_norm_bias/ConcatPartitions/concat`, [width]), [width]);
+    };
+    norm(`encoder.${l}.ln1`, `${layer}layer_prepostprocess/`, w);
+    norm(`encoder.${l}.ln2`, `${layer}FFN/layer_prepostprocess/`, d);
+  }
+  setLinear('pooler', f32('module/Encoder_en/hidden_layers/tanh_layer_0/weights', [d, USE_LITE.outDim]), f32('module/Encoder_en/hidden_layers/tanh_layer_0/bias', [USE_LITE.outDim]));
+}
+
+/** Columns [from, from + count) of a row-major [rows, width] matrix. */
+function columns(values: Float32Array, rows: number, width: number, from: number, count: number): Float32Array {
+  const out = new Float32Array(rows * count);
+  for (let r = 0; r < rows; r++) out.set(values.subarray(r * width + from, r * width + from + count), r * count);
+  return out;
+}
