@@ -22,19 +22,30 @@ type Json = Record<string, unknown>;
 
 const definitions = schema.definitions as unknown as Record<string, SchemaNode>;
 
-/** A node with its `$ref` followed; sibling keywords (e.g. a local `default`) take precedence. */
+const resolved = new WeakMap<SchemaNode, SchemaNode>();
+
+/** A node with its `$ref` followed; sibling keywords (e.g. a local `default`) take precedence. Memoised. */
 export function resolveSchema(node: SchemaNode): SchemaNode {
   if (!node.$ref) return node;
-  const { $ref, ...siblings } = node;
-  const target = definitions[$ref.replace('#/definitions/', '')];
-  return { ...resolveSchema(target), ...siblings };
+  let result = resolved.get(node);
+  if (!result) {
+    const { $ref, ...siblings } = node;
+    const target = definitions[$ref.replace('#/definitions/', '')];
+    result = { ...resolveSchema(target), ...siblings };
+    resolved.set(node, result);
+  }
+  return result;
 }
 
 /** The branch of a discriminated `oneOf` selected by the value's tag, if any. */
 export function selectBranch(node: SchemaNode, value: unknown): SchemaNode | undefined {
   if (!node.oneOf || !node.discriminator || !isObject(value)) return undefined;
   const tag = node.discriminator.propertyName;
-  return node.oneOf.map(resolveSchema).find((branch) => branch.properties?.[tag]?.const === value[tag]);
+  for (const branch of node.oneOf) {
+    const candidate = resolveSchema(branch);
+    if (candidate.properties?.[tag]?.const === value[tag]) return candidate;
+  }
+  return undefined;
 }
 
 export const ROOT_SCHEMA = schema as unknown as SchemaNode;
@@ -43,16 +54,21 @@ function isObject(value: unknown): value is Json {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
 
+/** Defaults are small JSON values; primitives need no copy. */
+function copyJson(value: unknown): unknown {
+  return typeof value === 'object' && value !== null ? JSON.parse(JSON.stringify(value)) : value;
+}
+
 function fillStatic(value: unknown, rawNode: SchemaNode): void {
   const node = resolveSchema(rawNode);
   const branch = selectBranch(node, value);
   if (branch) fillStatic(value, branch);
   if (isObject(value) && node.properties) {
-    for (const [key, rawProp] of Object.entries(node.properties)) {
-      const prop = resolveSchema(rawProp);
-      const optional = !(node.required ?? []).includes(key);
+    for (const key in node.properties) {
+      const prop = resolveSchema(node.properties[key]);
+      const optional = !node.required?.includes(key);
       if (!Object.hasOwn(value, key) && optional && 'default' in prop && !prop.derivedDefault) {
-        value[key] = structuredClone(prop.default);
+        value[key] = copyJson(prop.default);
       }
       if (Object.hasOwn(value, key)) fillStatic(value[key], prop);
     }

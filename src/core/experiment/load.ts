@@ -4,7 +4,7 @@
  * `file:line:col /path: message`).
  */
 import { readFileSync, statSync } from 'node:fs';
-import { getLocation, parseTree, printParseErrorCode, type Node, type ParseError } from 'jsonc-parser';
+import { getLocation, parseTree, printParseErrorCode, type Node, type ParseError } from 'jsonc-parser/lib/esm/main.js'; // ESM build: esbuild cannot follow the UMD build's requires
 import { ExperimentError, fromPointer, toPointer, type ExperimentIssue } from './errors';
 import { checkObject, MAX_DEPTH, stripLocation, type LocatedIssue } from './validate';
 import { checkConfig } from './semantic';

@@ -6,7 +6,7 @@
  */
 import { ExperimentError, show, toPointer, type ExperimentIssue } from './errors';
 import { ROOT_SCHEMA, resolveSchema, selectBranch } from './defaults';
-import { checkObject, rawOf } from './validate';
+import { checkObject, copyJson, rawOf } from './validate';
 import { checkConfig } from './semantic';
 import type { ExperimentConfig, RunSpec } from './types';
 
@@ -85,7 +85,7 @@ function keyIssues(config: ExperimentConfig): ExperimentIssue[] {
 
 /** The experiment as written, without its sweep, ready to take a point's values. */
 function baseObject(config: ExperimentConfig): Json {
-  const base = structuredClone(rawOf(config) ?? config) as Json;
+  const base = copyJson(rawOf(config) ?? config) as Json;
   delete base.sweep;
   return base;
 }
@@ -98,14 +98,14 @@ function setPath(target: Json, key: string, value: unknown): void {
     if (typeof next !== 'object' || next === null || Array.isArray(next)) node[segment] = {};
     node = node[segment] as Json;
   }
-  node[segments[segments.length - 1]] = structuredClone(value);
+  node[segments[segments.length - 1]] = copyJson(value);
 }
 
 /** Validates one grid point as a file of its own: schema, defaults, semantic checks. */
 function resolvePoint(base: Json, point: GridPoint): { config?: ExperimentConfig; issues: ExperimentIssue[] } {
-  const object = structuredClone(base);
+  const object = copyJson(base);
   for (const [key, value] of Object.entries(point.assignment)) setPath(object, key, value);
-  const { config, issues } = checkObject(object);
+  const { config, issues } = checkObject(object, false);
   if (!config) return { issues };
   const semantic = checkConfig(config);
   return semantic.errors.length ? { issues: semantic.errors } : { config, issues: [] };

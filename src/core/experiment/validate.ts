@@ -34,25 +34,27 @@ export interface LocatedIssue extends ExperimentIssue {
 /** Rejects what JSON cannot carry (NaN, ±Infinity, functions, class instances) and absurd nesting. */
 export function jsonShapeIssues(value: unknown): LocatedIssue[] {
   const issues: LocatedIssue[] = [];
-  const walk = (v: unknown, path: (string | number)[]): void => {
-    if (issues.length >= 20) return;
+  const path: (string | number)[] = [];
+  const walk = (v: unknown): void => {
+    if (issues.length >= 20 || v === null || typeof v === 'string' || typeof v === 'boolean') return;
     if (path.length > MAX_DEPTH) {
       issues.push({ path: toPointer(path), message: `nested deeper than ${MAX_DEPTH} levels` });
-      return;
-    }
-    if (v === null || typeof v === 'string' || typeof v === 'boolean') return;
-    if (typeof v === 'number') {
+    } else if (typeof v === 'number') {
       if (!Number.isFinite(v)) issues.push({ path: toPointer(path), message: `must be a finite number (got ${String(v)})` });
-      return;
+    } else if (Array.isArray(v)) {
+      for (let i = 0; i < v.length; i++) visit(i, v[i]);
+    } else if (typeof v === 'object' && (Object.getPrototypeOf(v) === Object.prototype || Object.getPrototypeOf(v) === null)) {
+      for (const key of Object.keys(v)) visit(key, (v as Record<string, unknown>)[key]);
+    } else {
+      issues.push({ path: toPointer(path), message: `must be a JSON value (got ${typeof v})` });
     }
-    if (Array.isArray(v)) return v.forEach((item, i) => walk(item, [...path, i]));
-    if (typeof v === 'object' && [Object.prototype, null].includes(Object.getPrototypeOf(v))) {
-      for (const key of Object.keys(v)) walk((v as Record<string, unknown>)[key], [...path, key]);
-      return;
-    }
-    issues.push({ path: toPointer(path), message: `must be a JSON value (got ${typeof v})` });
   };
-  walk(value, []);
+  const visit = (segment: string | number, v: unknown): void => {
+    path.push(segment);
+    walk(v);
+    path.pop();
+  };
+  walk(value);
   return issues;
 }
 
@@ -179,14 +181,21 @@ export function objectIssues(obj: unknown): LocatedIssue[] {
   return shape.length ? shape : schemaIssues(obj);
 }
 
-/** Validates and fills defaults, returning either the config or the issues (never throws). */
-export function checkObject(obj: unknown): { config?: ExperimentConfig; issues: LocatedIssue[] } {
+/**
+ * Validates and fills defaults, returning either the config or the issues (never throws).
+ * `remember` keeps the pre-defaults object for rawOf() (sweeps need it; sweep points do not).
+ */
+export function checkObject(obj: unknown, remember = true): { config?: ExperimentConfig; issues: LocatedIssue[] } {
   const issues = objectIssues(obj);
   if (issues.length) return { issues };
-  const raw = structuredClone(obj) as Record<string, unknown>;
-  const config = applyDefaults(structuredClone(obj));
-  rawByConfig.set(config, raw);
+  const config = applyDefaults(copyJson(obj));
+  if (remember) rawByConfig.set(config, copyJson(obj) as Record<string, unknown>);
   return { config, issues };
+}
+
+/** Deep copy of a value already known to be plain JSON (faster than structuredClone). */
+export function copyJson<T>(value: T): T {
+  return JSON.parse(JSON.stringify(value)) as T;
 }
 
 /**
