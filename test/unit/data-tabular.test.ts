@@ -9,6 +9,7 @@ import { createHash } from 'node:crypto';
 import { loadDataset } from '../../src/core/data/registry';
 import { DatasetError } from '../../src/core/data/errors';
 import { sortLabels } from '../../src/core/data/tabular';
+import { mulberry32 } from '../../src/core/data/split';
 import type { DatasetTask } from '../../src/core/experiment/types';
 
 let dir: string;
@@ -167,5 +168,45 @@ describe('jsonl', () => {
     await rejectsAt(load('jsonl', { file: 'empty.jsonl', labelColumn: 'y' }), empty, 1, 1, /empty file/);
     const one = write('one.jsonl', '\n{"a": 1, "y": 3}\n{"a": 2, "y": 3}\n');
     await rejectsAt(load('jsonl', { file: 'one.jsonl', labelColumn: 'y' }), one, 2, 'y', /only one class \("3"\)/);
+  });
+});
+
+describe('mutated files', () => {
+  test('300 randomly corrupted CSV and JSONL files: each loads or fails with a located DatasetError', async () => {
+    const random = mulberry32(2024);
+    const csv = Buffer.from(goodCsv());
+    const jsonl = Buffer.from(Array.from({ length: 60 }, (_, i) => JSON.stringify({ a: i, b: i % 7, y: i % 3 })).join('\n'));
+    const alphabet = Buffer.from(',;"\n\r{}[]:x0.-e \\\u00ff');
+    let failures = 0;
+    for (let n = 0; n < 300; n++) {
+      const format = n % 2 === 0 ? 'csv' : 'jsonl';
+      const bytes = Buffer.from(format === 'csv' ? csv : jsonl);
+      const edits = 1 + Math.floor(random() * 4);
+      let mutated: Buffer = bytes;
+      for (let e = 0; e < edits; e++) {
+        const at = Math.floor(random() * mutated.length);
+        const kind = random();
+        if (kind < 0.4) mutated[at] = alphabet[Math.floor(random() * alphabet.length)];
+        else if (kind < 0.7) mutated = Buffer.concat([mutated.subarray(0, at), mutated.subarray(at + 1 + Math.floor(random() * 20))]);
+        else mutated = mutated.subarray(0, at);
+      }
+      const name = `fuzz-${n}.${format}`;
+      const file = write(name, mutated);
+      try {
+        const d = await load(format, { file: name, labelColumn: 'y' }, [10, 5, 5]);
+        assert.ok(d.train.count > 0 && d.train.x.every(Number.isFinite), 'a loaded dataset is sane');
+      } catch (err) {
+        failures++;
+        assert.ok(err instanceof DatasetError, `${name}: not a DatasetError: ${String(err)}`);
+        if (err.file !== undefined) {
+          assert.equal(err.file, file);
+          assert.ok(Number.isInteger(err.line) && err.line! >= 1, `${name}: line ${err.line} in ${err.message}`);
+          assert.ok(err.column !== undefined, `${name}: column in ${err.message}`);
+        } else {
+          assert.match(err.message, /too few for|task\.options/, `${name}: an unlocated error must be about sizes or options: ${err.message}`);
+        }
+      }
+    }
+    assert.ok(failures > 30, `mutations do break files (${failures} of 300 rejected)`);
   });
 });

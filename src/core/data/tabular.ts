@@ -9,7 +9,7 @@ import { createReadStream } from 'node:fs';
 import { stat } from 'node:fs/promises';
 import { createHash } from 'node:crypto';
 import { createInterface } from 'node:readline';
-import { parse } from 'csv-parse';
+import { parse, CsvError } from 'csv-parse';
 import type { Dataset, Split } from './types';
 import type { LoaderContext } from './context';
 import { splitPool } from './build';
@@ -128,8 +128,8 @@ async function readCsv(spec: TableSpec): Promise<TableBuilder> {
 /** csv-parse's own errors (unclosed quote...) carry `lines` and a 0-based field index. */
 function asCsvError(err: unknown, file: string): Error {
   if (err instanceof DatasetError) return err;
-  const e = err as { code?: string; lines?: number; column?: unknown; index?: number; message?: string };
-  if (typeof e.code === 'string' && e.code.startsWith('CSV_')) {
+  if (err instanceof CsvError) {
+    const e = err as CsvError & { lines?: number; column?: unknown; index?: number };
     const column = typeof e.column === 'number' ? e.column + 1 : typeof e.index === 'number' ? e.index + 1 : 1;
     return new DatasetError(`CSV syntax: ${e.message}`, { file, line: e.lines ?? 1, column });
   }
