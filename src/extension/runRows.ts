@@ -77,3 +77,49 @@ export function flattenConfig(value: unknown, prefix = '', into: Record<string, 
 function isScalar(value: unknown): value is Scalar {
   return value === null || ['string', 'number', 'boolean'].includes(typeof value);
 }
+
+/** What the RunManager knows about a run it started (a subset of LiveRun, to keep this module vscode- and process-free). */
+export interface LiveRunState {
+  runId: string;
+  runDir: string;
+  spec: RunRecord['spec'];
+  status: RunRecord['status'];
+  step?: number;
+  totalSteps?: number;
+  lastLoss?: number;
+  params?: RunRecord['params'];
+  error?: string;
+}
+
+/**
+ * Disk rows with the live state of runs this window started laid over them: a queued run has no
+ * run.json yet, and a running one's progress arrives faster than the file watcher.
+ */
+export function mergeLiveRows(disk: RunRow[], live: LiveRunState[]): RunRow[] {
+  const byId = new Map(disk.map((row) => [row.id, row]));
+  for (const run of live) {
+    const base = byId.get(run.runId);
+    const config = run.spec.config;
+    const liveActive = run.status === 'queued' || run.status === 'running';
+    // A finished run's disk record is the truth (summary, final error); live state fills gaps.
+    if (base && !liveActive) continue;
+    byId.set(run.runId, {
+      ...base,
+      id: run.runId,
+      dir: run.runDir,
+      status: run.status,
+      experiment: run.spec.experiment,
+      adapterKind: config.adapter.kind,
+      rank: config.adapter.rank,
+      seed: config.seed,
+      sweepPoint: run.spec.sweepPoint,
+      trainableParams: run.params?.trainable ?? base?.trainableParams,
+      createdAt: base?.createdAt ?? '\uffff',
+      error: run.error ?? base?.error,
+      step: run.step ?? base?.step,
+      totalSteps: run.totalSteps ?? base?.totalSteps,
+      lastLoss: run.lastLoss,
+    });
+  }
+  return [...byId.values()];
+}
