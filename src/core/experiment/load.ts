@@ -198,7 +198,8 @@ function syntaxIssue(text: string, error: ParseError): LocatedIssue {
   const token = text.slice(error.offset, error.offset + Math.min(error.length, 40));
   let message = SYNTAX_MESSAGES[code] ?? `unexpected ${JSON.stringify(token)}`;
   if (code === 'InvalidSymbol') {
-    if (/^[+-]?(NaN|Infinity)/.test(token)) message = `JSON has no ${token.replace(/^[+-]/, '')}: write a finite number`;
+    const special = /^[+-]?(NaN|Infinity)/.exec(text.slice(error.offset, error.offset + 9));
+    if (special) message = `JSON has no ${special[1]}: write a finite number`;
     else if (token.startsWith("'")) message = 'strings and keys need double quotes';
     else message = `unexpected ${JSON.stringify(token)}`;
   }
