@@ -8,7 +8,7 @@
 import { Matrix } from 'ml-matrix';
 import type { LayerSpectrum } from '../protocol';
 import type { AdapterLayerWeights, LoraLayerWeights, SymLoraLayerWeights } from '../io/adapterFile';
-import { firstColumns, fromRowMajor, fromRowMajorTransposed, svd, symmetricEigen, thinQr, toRowMajor } from './dense';
+import { basisTimes, columnsOf, firstColumns, fromRowMajor, fromRowMajorTransposed, rowsOf, svd, symmetricEigen, thinQr, toRowMajor } from './dense';
 import { baseDirections, type BaseDirections } from './base';
 
 export interface EigenPairs {
@@ -66,11 +66,11 @@ export function symloraEigen(Q: ArrayLike<number>, lambda: ArrayLike<number>, n:
   checkLength('Q', Q, n * r);
   checkLength('lambda', lambda, r);
   if (r > n) return denseEigen(denseSymlora(Q, lambda, n, r, scale), n);
-  const { Q: basis, R } = thinQr(fromRowMajor(Q, n, r));
+  const { Q: basis, R } = thinQr(columnsOf(Q, n, r));
   const rl = R.clone();
   for (let j = 0; j < r; j++) for (let i = 0; i < r; i++) rl.set(i, j, rl.get(i, j) * (lambda[j] as number) * scale);
   const inner = symmetricEigen(rl.mmul(R.transpose()));
-  return { values: inner.values, vectors: toRowMajor(basis.mmul(inner.vectors)) };
+  return { values: inner.values, vectors: basisTimes(basis, inner.vectors) };
 }
 
 /**
@@ -86,13 +86,13 @@ export function loraSingular(A: ArrayLike<number>, B: ArrayLike<number>, out: nu
     const k = Math.min(out, inp);
     return { values: full.values.slice(0, k), left: toRowMajor(firstColumns(full.U, k).mul(sign)), right: toRowMajor(firstColumns(full.V, k)) };
   }
-  const qb = thinQr(fromRowMajor(B, out, r));
-  const qa = thinQr(fromRowMajorTransposed(A, r, inp));
+  const qb = thinQr(columnsOf(B, out, r));
+  const qa = thinQr(rowsOf(A, r, inp));
   const core = svd(qb.R.mmul(qa.R.transpose()).mul(Math.abs(scale)));
   return {
     values: core.values,
-    left: toRowMajor(qb.Q.mmul(core.U).mul(sign)),
-    right: toRowMajor(qa.Q.mmul(core.V)),
+    left: basisTimes(qb.Q, core.U.mul(sign)),
+    right: basisTimes(qa.Q, core.V),
   };
 }
 
@@ -107,19 +107,12 @@ export function loraSymmetricEigen(A: ArrayLike<number>, B: ArrayLike<number>, n
     const dense = denseLora(A, B, n, n, r, scale);
     return denseEigen(dense.add(dense.transpose()).mul(0.5), n);
   }
-  const stacked = new Matrix(n, 2 * r);
-  for (let i = 0; i < n; i++) {
-    for (let j = 0; j < r; j++) {
-      stacked.set(i, j, B[i * r + j] as number);
-      stacked.set(i, r + j, A[j * n + i] as number);
-    }
-  }
-  const { Q, R } = thinQr(stacked);
+  const { Q, R } = thinQr([...columnsOf(B, n, r), ...rowsOf(A, r, n)]);
   const r1 = R.subMatrix(0, 2 * r - 1, 0, r - 1);
   const r2 = R.subMatrix(0, 2 * r - 1, r, 2 * r - 1);
   const prod = r1.mmul(r2.transpose());
   const inner = symmetricEigen(prod.add(prod.transpose()).mul(0.5 * scale));
-  return { values: inner.values, vectors: toRowMajor(Q.mmul(inner.vectors)) };
+  return { values: inner.values, vectors: basisTimes(Q, inner.vectors) };
 }
 
 /** ‖QᵀQ − I‖_F for Q n×r row-major. */
