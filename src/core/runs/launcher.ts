@@ -29,6 +29,8 @@ export interface LaunchOptions {
   startOn?: 'ready' | 'spawn';
   /** Lines of output kept in memory for error messages. */
   tailLines?: number;
+  /** A trainer still alive this long after `finished` is disconnected, then killed (default 5000). */
+  exitAfterFinishedMs?: number;
 }
 
 export interface ExitInfo {
@@ -130,6 +132,8 @@ export class TrainerHandle extends SafeEmitter<TrainerEvents> {
     child.on('exit', (code, signal) => {
       this.exitCode = code;
       this.exitSignal = signal;
+      // 'close' does not come when the host disconnected the channel, so also finish once output ends.
+      void outputEnded(child).then(() => this.safely(() => this.finalize(code, signal)));
     });
     child.on('close', (code, signal) => this.safely(() => this.finalize(code ?? this.exitCode, signal ?? this.exitSignal)));
     child.on('error', (error) => this.safely(() => this.onSpawnError(error)));
@@ -141,8 +145,17 @@ export class TrainerHandle extends SafeEmitter<TrainerEvents> {
     if (!message || typeof message !== 'object') return;
     if (message.type === 'ready') this.sendStart();
     if (message.type === 'started') this.setRun(message.runId, message.runDir);
-    if (message.type === 'finished') this.finishedMessage = message;
+    if (message.type === 'finished') this.onFinished(message);
     this.emit('message', message);
+  }
+
+  /** The run is over; make sure the process does not linger (e.g. a handle left open). */
+  private onFinished(message: Extract<TrainerToHost, { type: 'finished' }>): void {
+    this.finishedMessage = message;
+    this.later(this.opts.exitAfterFinishedMs ?? 5000, () => {
+      if (this.child.connected) this.child.disconnect();
+      this.later(FORCE_AFTER_TERM_MS, () => this.signal('SIGKILL'));
+    });
   }
 
   private sendStart(): void {
@@ -226,7 +239,6 @@ export class TrainerHandle extends SafeEmitter<TrainerEvents> {
       this.timers.delete(timer);
       fn();
     }, ms);
-    timer.unref();
     this.timers.add(timer);
   }
 
@@ -237,6 +249,17 @@ export class TrainerHandle extends SafeEmitter<TrainerEvents> {
       process.stderr.write(`symlora: launcher error: ${(error as Error).stack ?? String(error)}\n`);
     }
   }
+}
+
+/** Resolves when the child's stdout and stderr have closed (so the output tail is complete), or after 1 s. */
+function outputEnded(child: ChildProcess): Promise<void> {
+  const closed = (stream: NodeJS.ReadableStream | null) =>
+    new Promise<void>((resolve) => {
+      if (!stream || (stream as unknown as { closed?: boolean }).closed) resolve();
+      else stream.once('close', () => resolve());
+    });
+  const timeout = new Promise<void>((resolve) => setTimeout(resolve, 1000));
+  return Promise.race([Promise.all([closed(child.stdout), closed(child.stderr)]).then(() => undefined), timeout]);
 }
 
 export function launchTrainer(opts: LaunchOptions): TrainerHandle {

@@ -1,0 +1,131 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { launchTrainer, type LaunchOptions } from '../../src/core/runs/launcher';
+import { reserveRunDir } from '../../src/core/runs/ids';
+import { readMetrics, readRunRecord } from '../../src/core/runs/reader';
+import type { TrainerToHost } from '../../src/core/protocol';
+import { testSpec, type FakeBehaviour } from '../fixtures/trainers/spec';
+import { bundledFixture } from '../fixtures/trainers/bundle';
+
+const tempDir = () => mkdtempSync(join(tmpdir(), 'symlora-launch-'));
+
+function launchFake(fake: FakeBehaviour, extra: Partial<LaunchOptions> = {}) {
+  const runsDir = tempDir();
+  const spec = testSpec({ fake });
+  const { id } = reserveRunDir(runsDir, spec);
+  const handle = launchTrainer({ trainerPath: bundledFixture('fake-trainer'), spec, options: { runsDir, runId: id }, ...extra });
+  const messages: TrainerToHost[] = [];
+  handle.on('message', (message) => messages.push(message));
+  return { handle, messages, runsDir, runDir: join(runsDir, id) };
+}
+
+test('a run that finishes is completed, streams messages, and keeps its output in stderr.log', async () => {
+  const { handle, messages, runDir } = launchFake({ steps: 4 });
+  assert.ok(handle.pid);
+  const info = await handle.exited;
+  assert.equal(info.status, 'completed');
+  assert.equal(info.code, 0);
+  assert.deepEqual(messages.map((m) => m.type), ['ready', 'started', 'metrics', 'metrics', 'metrics', 'metrics', 'finished']);
+  assert.equal(readRunRecord(runDir).status, 'completed');
+  assert.equal(readMetrics(runDir).records.length, 4);
+  assert.match(readFileSync(join(runDir, 'stderr.log'), 'utf8'), /fake trainer \d+ starting in mode ok/);
+});
+
+test('a trainer that exits with code 3 is marked crashed with the tail of its stderr', async () => {
+  const { handle, runDir } = launchFake({ steps: 10, mode: 'exit3', crashAt: 3 });
+  const info = await handle.exited;
+  assert.equal(info.status, 'crashed');
+  assert.equal(info.code, 3);
+  assert.match(info.error!, /exited with code 3 without a final status\n[^]*boom: simulated crash at step 3/);
+  const record = readRunRecord(runDir);
+  assert.equal(record.status, 'crashed');
+  assert.match(record.error!, /boom: simulated crash at step 3/);
+  assert.ok(record.endedAt);
+  assert.equal(readMetrics(runDir).records.length, 2, 'what was flushed stays readable');
+  assert.match(readFileSync(join(runDir, 'stderr.log'), 'utf8'), /boom/);
+});
+
+test('a trainer killed by SIGKILL is marked crashed', async () => {
+  const { handle, runDir } = launchFake({ steps: 10, mode: 'sigkill', crashAt: 2 });
+  const info = await handle.exited;
+  assert.equal(info.status, 'crashed');
+  assert.equal(info.signal, 'SIGKILL');
+  assert.match(info.error!, /killed by SIGKILL/);
+  assert.equal(readRunRecord(runDir).status, 'crashed');
+});
+
+test('a trainer that dies before writing run.json still gets a crashed run.json in its reserved folder', async () => {
+  const { handle, runDir } = launchFake({ mode: 'die-at-start' });
+  const info = await handle.exited;
+  assert.equal(info.status, 'crashed');
+  const record = readRunRecord(runDir);
+  assert.equal(record.status, 'crashed');
+  assert.match(record.error!, /fatal: cannot load the backend/);
+});
+
+test('stop() is graceful: the trainer marks the run cancelled', async () => {
+  const { handle, messages, runDir } = launchFake({ steps: 10_000, stepMs: 5 });
+  await new Promise<void>((resolve) => handle.on('message', (m) => m.type === 'metrics' && resolve()));
+  const info = await handle.stop(5000);
+  assert.equal(info.status, 'cancelled');
+  assert.equal(messages.at(-1)?.type, 'finished');
+  assert.equal(readRunRecord(runDir).status, 'cancelled');
+  assert.equal(readRunRecord(runDir).error, undefined, 'the trainer wrote it, not the host');
+});
+
+test('stop() forces a trainer that ignores it, and the run is cancelled', async () => {
+  const { handle, runDir } = launchFake({ steps: 2, mode: 'ignore-stop' });
+  await new Promise<void>((resolve) => handle.on('message', (m) => m.type === 'started' && resolve()));
+  const info = await handle.stop(200);
+  assert.equal(info.status, 'cancelled');
+  assert.equal(info.signal, 'SIGTERM');
+  assert.match(readRunRecord(runDir).error!, /did not finish in time and was killed/);
+});
+
+test('a finished message whose run.json was not finalised is recorded by the host', async () => {
+  const { handle, runDir } = launchFake({ steps: 2, mode: 'finish-without-record' }, { exitAfterFinishedMs: 100 });
+  const info = await handle.exited;
+  assert.equal(info.status, 'completed');
+  assert.equal(readRunRecord(runDir).status, 'completed');
+});
+
+test('a missing trainer script is a crash that says why', async () => {
+  const runsDir = tempDir();
+  const spec = testSpec();
+  const { id } = reserveRunDir(runsDir, spec);
+  const handle = launchTrainer({ trainerPath: join(runsDir, 'no-such-trainer.js'), spec, options: { runsDir, runId: id } });
+  const info = await handle.exited;
+  assert.equal(info.status, 'crashed');
+  assert.match(info.error!, /Cannot find module/);
+  assert.equal(readRunRecord(join(runsDir, id)).status, 'crashed');
+});
+
+test('a throwing message listener does not disturb the launcher', async () => {
+  const errors: string[] = [];
+  const original = process.stderr.write.bind(process.stderr);
+  process.stderr.write = ((chunk: string) => (errors.push(String(chunk)), true)) as typeof process.stderr.write;
+  try {
+    const { handle, messages } = launchFake({ steps: 3 });
+    handle.on('message', () => {
+      throw new Error('listener bug');
+    });
+    const info = await handle.exited;
+    assert.equal(info.status, 'completed');
+    assert.equal(messages.at(-1)?.type, 'finished', 'other listeners still got every message');
+  } finally {
+    process.stderr.write = original;
+  }
+  assert.ok(errors.some((line) => line.includes('listener bug')));
+});
+
+test('without a reserved id the run dir comes from the started message', async () => {
+  const runsDir = tempDir();
+  const handle = launchTrainer({ trainerPath: bundledFixture('fake-trainer'), spec: testSpec({ fake: { steps: 2 } }), options: { runsDir } });
+  const info = await handle.exited;
+  assert.equal(info.status, 'completed');
+  assert.ok(handle.runDir && existsSync(join(handle.runDir, 'stderr.log')), 'output buffered until the dir was known');
+  assert.equal(readRunRecord(handle.runDir!).id, handle.runId);
+});
