@@ -4,6 +4,7 @@
  * depend on other fields (marked `derivedDefault` in the schema) are computed here.
  */
 import schema from '../../../schemas/experiment.schema.json';
+import { linearLayout, matchesAny } from '../models/layout';
 import type { ExperimentConfig, ModelConfig } from './types';
 
 interface SchemaNode {
@@ -85,11 +86,23 @@ export function defaultValSize(trainSize: number): number {
   return Math.max(1, Math.round(trainSize * 0.1));
 }
 
-function fillTask(task: Json, adapterTargets: string[]): void {
+/**
+ * Default teacher-shift targets: the adapter's. A symmetric or antisymmetric shift exists only on
+ * square layers, so when the adapter's targets include non-square layers the default names the
+ * square ones instead (when there are none, the adapter's targets stay and semantic.ts explains).
+ */
+export function defaultShiftTargets(model: ModelConfig, kind: string, adapterTargets: string[]): string[] {
+  if (kind === 'asymmetric') return [...adapterTargets];
+  const matched = linearLayout(model).filter((layer) => !layer.isHead && matchesAny(layer.name, adapterTargets));
+  const square = matched.filter((layer) => layer.shape[0] === layer.shape[1]);
+  return square.length === matched.length || square.length === 0 ? [...adapterTargets] : square.map((layer) => layer.name);
+}
+
+function fillTask(task: Json, model: ModelConfig, adapterTargets: string[]): void {
   task.valSize ??= defaultValSize(task.trainSize as number);
   if (task.dataset === 'teacher') {
     const shift = task.shift as Json;
-    shift.targets ??= [...adapterTargets];
+    shift.targets ??= defaultShiftTargets(model, shift.kind as string, adapterTargets);
   }
 }
 
@@ -99,9 +112,10 @@ function fillDerived(config: Json): void {
   const adapter = config.adapter as Json;
   adapter.targets ??= defaultTargets(model.arch as ModelConfig['arch']);
   adapter.alpha ??= adapter.rank;
-  fillTask(config.task as Json, adapter.targets as string[]);
+  const modelConfig = model as unknown as ModelConfig;
+  fillTask(config.task as Json, modelConfig, adapter.targets as string[]);
   const pretrain = config.pretrain as Json | undefined;
-  if (pretrain) fillTask(pretrain.task as Json, adapter.targets as string[]);
+  if (pretrain) fillTask(pretrain.task as Json, modelConfig, adapter.targets as string[]);
 }
 
 /**

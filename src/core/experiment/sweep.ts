@@ -113,10 +113,11 @@ function resolvePoint(base: Json, point: GridPoint): { config?: ExperimentConfig
 
 /** Re-homes a point's issue onto the sweep value that caused it (or /sweep), naming the point. */
 function pointIssue(point: GridPoint, keys: string[], issue: ExperimentIssue): ExperimentIssue {
-  const k = keys.findIndex((key) => {
+  let k = keys.findIndex((key) => {
     const pointer = toPointer(key.split('.'));
     return issue.path === pointer || issue.path.startsWith(pointer + '/');
   });
+  if (k < 0 && keys.length === 1) k = 0; // a single swept key is the cause wherever the issue lands
   const path = k >= 0 ? toPointer(['sweep', keys[k], point.indices[k]]) : '/sweep';
   return { path, message: `sweep point ${show(point.assignment, 200)}: ${issue.path || '(document)'}: ${issue.message}` };
 }
