@@ -112,3 +112,12 @@ test('a run resumed from its checkpoint ends exactly where the uninterrupted run
   assert.equal(lastTrain(resumed.records).loss, lastTrain(full.records).loss);
   [full, first, resumed].forEach((x) => x.run.dispose());
 });
+
+test("adapter kind 'none' evaluates the base without training it", async () => {
+  const { run, result, records } = await train(teacherConfig({ adapter: { kind: 'none' } }));
+  assert.equal(result.steps, 0);
+  assert.equal(result.status, 'completed');
+  assert.deepEqual(records.map((r) => r.kind === 'eval' && r.split), ['val', 'test']);
+  assert.ok(result.summary.final.testAccuracy >= 0 && result.summary.final.testAccuracy <= 1);
+  run.dispose();
+});

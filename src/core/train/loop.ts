@@ -158,6 +158,14 @@ export async function trainModel(setup: TrainSetup, hooks: TrainHooks = {}): Pro
     bestValLoss: Number.isFinite(bestValLoss) ? bestValLoss : undefined,
   });
 
+  if (vars.length === 0) {
+    // Nothing to train (adapter kind 'none'): evaluate the base as it is.
+    optimizer.dispose();
+    runEval('val', 0);
+    runEval('test', 0);
+    return { status: 'completed', steps: 0, totalSteps: 0, summary: { final, best: { ...pick(final, 'valAccuracy', 'valLoss') } }, timeSec: clock() };
+  }
+
   let cancelled = false;
   let lastTick = performance.now();
   try {
@@ -203,6 +211,10 @@ export async function trainModel(setup: TrainSetup, hooks: TrainHooks = {}): Pro
   if (Number.isFinite(bestValAccuracy)) best.valAccuracy = bestValAccuracy;
   if (Number.isFinite(bestValLoss)) best.valLoss = bestValLoss;
   return { status: cancelled ? 'cancelled' : 'completed', steps: step, totalSteps, summary: { final, best }, timeSec: clock() };
+}
+
+function pick(values: Record<string, number>, ...keys: string[]): Record<string, number> {
+  return Object.fromEntries(keys.filter((k) => k in values).map((k) => [k, values[k]]));
 }
 
 function trainStep(
