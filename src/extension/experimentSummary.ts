@@ -49,7 +49,10 @@ export function formatRange([min, max]: [number, number]): string {
   return min === max ? f(min) : `${f(min)}–${f(max)}`;
 }
 
-/** "symlora r4: 132 trainable" lines, shortest form first. */
+/** "lora r4: 512 adapter params (776 trainable with the head)". */
 export function paramLensTitle(line: ParamLine): string {
-  return `${line.label}: ${formatRange(line.trainable)} trainable params`;
+  const trainable = formatRange(line.trainable);
+  const adapter = formatRange(line.adapter);
+  if (line.adapter[1] === 0 || adapter === trainable) return `${line.label}: ${trainable} trainable params`;
+  return `${line.label}: ${adapter} adapter params (${trainable} trainable with the head)`;
 }

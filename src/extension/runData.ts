@@ -5,7 +5,7 @@
  */
 import type { MetricRecord, RunRecord, SpectrumRecord } from '../core/protocol';
 import { readMetrics, readRunRecord, readSpectra, summaryOf } from '../core/runs/reader';
-import type { RunInfo } from '../core/webviewProtocol';
+import { isValidRunId, type RunInfo } from '../core/webviewProtocol';
 import type { LiveRunState } from './runRows';
 import { toRunInfo } from './runRows';
 import { runDirFor } from './runsDir';
@@ -81,4 +81,14 @@ export class SentSteps {
   private bump(key: string, step: number): void {
     this.last.set(key, Math.max(step, this.last.get(key) ?? -Infinity));
   }
+}
+
+const MAX_RESTORED_RUNS = 200;
+
+/** Run ids from a webview's saved state; anything that is not a valid id is dropped. */
+export function restoredRunIds(state: unknown): string[] {
+  if (typeof state !== 'object' || state === null) return [];
+  const record = state as Record<string, unknown>;
+  const ids = Array.isArray(record.selected) ? record.selected : Array.isArray(record.runIds) ? record.runIds : [];
+  return ids.filter(isValidRunId).slice(0, MAX_RESTORED_RUNS);
 }

@@ -4,14 +4,13 @@
  */
 import * as vscode from 'vscode';
 import type { MetricRecord } from '../../core/protocol';
-import { isValidRunId, type RunInfo } from '../../core/webviewProtocol';
+import type { RunInfo } from '../../core/webviewProtocol';
 import { log } from '../log';
-import { readMetricHistory, readRunInfo } from '../runData';
+import { readMetricHistory, readRunInfo, restoredRunIds } from '../runData';
 import type { RunManager } from '../runManager';
 import { onValidMessage, post, setWebviewHtml, webviewOptions } from './common';
 
 export const COMPARE_VIEW_TYPE = 'symlora.compare';
-const MAX_RESTORED_RUNS = 200;
 
 export interface CompareDeps {
   extensionUri: vscode.Uri;
@@ -85,12 +84,4 @@ export class ComparePanels implements vscode.WebviewPanelSerializer, vscode.Disp
     panel.title = runs.length ? `Compare Runs (${runs.length})` : 'Compare Runs';
     post(panel.webview, { type: 'init', runs, metrics, selected: runs.map((run) => run.id) });
   }
-}
-
-/** Run ids from a webview's saved state; anything that is not a valid id is dropped. */
-export function restoredRunIds(state: unknown): string[] {
-  if (typeof state !== 'object' || state === null) return [];
-  const record = state as Record<string, unknown>;
-  const ids = Array.isArray(record.selected) ? record.selected : Array.isArray(record.runIds) ? record.runIds : [];
-  return ids.filter(isValidRunId).slice(0, MAX_RESTORED_RUNS);
 }
