@@ -12,16 +12,20 @@
  * Attention has 4 heads, keys at padded positions get −1e9, layer norms use ε = 1e−6.
  * The classifier `head` reads e. Everything except adapters and the head stays frozen.
  *
- * Input rows are token ids as floats, padded with −1 (see tokenize.ts); each batch is trimmed to
- * its longest row, so short sentences do not pay for `maxTokens`.
+ * Input rows are token ids as floats, padded with −1 (see tokenize.ts). Like the graph, every
+ * per-token layer runs on the real tokens only (packed [N, d]); only attention sees the padded
+ * [batch, longest text] grid, so short sentences pay neither for `maxTokens` nor for their
+ * batch's longest text.
  */
 import * as tf from '@tensorflow/tfjs-core';
 import type { UseLiteModelConfig } from '../../experiment/types';
 import type { Rng } from '../../rng';
 import { Linear } from '../linear';
 import type { Model } from '../model';
+import { mm } from '../../ops';
 import { attention, layerNorm, type LayerNormParams } from '../transformer';
 import { attnWidth, USE_LITE, useLiteLinears } from './dims';
+import { gatherRows } from './rows';
 import { PAD_ID } from './tokenize';
 import { rawTensor, type UseLiteFiles } from './weights';
 
@@ -61,30 +65,42 @@ export class UseLiteEncoder implements Model {
 
   /** Token ids [batch, maxTokens] (−1 = padding) → the 512-d sentence embeddings (unit length). */
   embed(x: tf.Tensor2D): tf.Tensor2D {
-    const seq = longestRow(x);
-    const batch = x.shape[0];
-    const ids = tf.slice(x, [0, 0], [batch, seq]);
-    const keep = tf.cast(tf.greaterEqual(ids, 0), 'float32') as tf.Tensor2D; // [B, T]
-    const bias = tf.reshape(tf.mul(tf.sub(1, keep), -1e9), [batch, 1, 1, seq]);
-    const tokens = tf.gather(this.others.get('embed.tokens')!, tf.reshape(tf.cast(tf.maximum(ids, 0), 'int32'), [-1]));
-    const positions = tf.tile(tf.slice(this.timing, [0, 0], [seq, USE_LITE.embedDim]), [batch, 1]);
-    const keepFlat = tf.reshape(keep, [batch * seq, 1]);
+    const layout = packLayout(x);
+    const { batch, seq, tokens } = layout;
+    if (tokens === 0) return this.finish(tf.zeros([batch, USE_LITE.dModel])); // only empty texts
+    const ids = tf.tensor1d(layout.ids, 'int32');
+    const embedded = gatherRows(this.others.get('embed.tokens')! as tf.Tensor2D, ids);
+    const timing = tf.gather(this.timing, tf.tensor1d(layout.positions, 'int32'));
     // The graph adds the embeddings twice: AddTimingSignal returns E + signal, and the stack adds
-    // that to E again. Padded positions are 0, as the graph's scatter leaves them.
-    let h = tf.mul(tf.add(tf.mul(tokens, 2), positions), keepFlat) as tf.Tensor2D;
-    for (let l = 0; l < USE_LITE.layers; l++) h = this.block(l, h, batch, seq, bias);
-    const summed = tf.sum(tf.mul(tf.reshape(h, [batch, seq, USE_LITE.dModel]), tf.reshape(keep, [batch, seq, 1])), 1);
-    const counts = tf.maximum(tf.sum(keep, 1, true), 1);
-    const pooled = tf.tanh(this.linear('pooler').forward(tf.div(summed, counts) as tf.Tensor2D));
-    const norm = tf.rsqrt(tf.maximum(tf.sum(tf.square(pooled), 1, true), 1e-12));
-    return tf.mul(pooled, norm) as tf.Tensor2D;
+    // that to E again.
+    let h = tf.add(tf.mul(embedded, 2), timing) as tf.Tensor2D;
+    const padded = tf.tensor1d(layout.paddedIndex, 'int32');
+    const bias = tf.tensor4d(layout.keyBias, [batch, 1, 1, seq]);
+    for (let l = 0; l < USE_LITE.layers; l++) h = this.block(l, h, { batch, seq, padded, packed: tf.tensor1d(layout.packedIndex, 'int32'), bias });
+    const pooled = mm(tf.tensor2d(layout.meanWeights, [batch, tokens]), h); // mean over each text's tokens
+    return this.finish(pooled);
   }
 
-  private block(l: number, x: tf.Tensor2D, batch: number, seq: number, bias: tf.Tensor): tf.Tensor2D {
+  /** pooled [B, 512] → l2normalize(tanh(pooler(pooled))). */
+  private finish(pooled: tf.Tensor2D): tf.Tensor2D {
+    const e = tf.tanh(this.linear('pooler').forward(pooled));
+    const norm = tf.rsqrt(tf.maximum(tf.sum(tf.square(e), 1, true), 1e-12));
+    return tf.mul(e, norm) as tf.Tensor2D;
+  }
+
+  /**
+   * One transformer layer on packed tokens [N, w] (every projection, norm and the FFN run only on
+   * real tokens, as the graph's gather/scatter does); attention alone works on the padded grid.
+   */
+  private block(l: number, x: tf.Tensor2D, grid: Grid): tf.Tensor2D {
     const p = `encoder.${l}`;
     const eps = USE_LITE.layerNormEps;
     const a = layerNorm(x, this.norm(`${p}.ln1`), eps);
-    const ctx = attention(this.linear(`${p}.attn.q`).forward(a), this.linear(`${p}.attn.k`).forward(a), this.linear(`${p}.attn.v`).forward(a), batch, seq, USE_LITE.heads, bias);
+    const toGrid = (t: tf.Tensor2D) => gatherRows(tf.concat([t, tf.zeros([1, t.shape[1]])]) as tf.Tensor2D, grid.padded);
+    const q = toGrid(this.linear(`${p}.attn.q`).forward(a));
+    const k = toGrid(this.linear(`${p}.attn.k`).forward(a));
+    const v = toGrid(this.linear(`${p}.attn.v`).forward(a));
+    const ctx = gatherRows(attention(q, k, v, grid.batch, grid.seq, USE_LITE.heads, grid.bias), grid.packed);
     const residual = attnWidth(l) === USE_LITE.dModel ? x : this.linear(`${p}.residual`).forward(x);
     const h = tf.add(residual, this.linear(`${p}.attn.o`).forward(ctx)) as tf.Tensor2D;
     const up = tf.relu(this.linear(`${p}.ffn.up`).forward(layerNorm(h, this.norm(`${p}.ln2`), eps))) as tf.Tensor2D;
@@ -109,20 +125,70 @@ function checkConfig(config: UseLiteModelConfig): void {
   }
 }
 
-/** Number of leading non-padding columns needed by the longest row (at least 1). */
-function longestRow(x: tf.Tensor2D): number {
+interface Grid {
+  batch: number;
+  seq: number;
+  /** Grid cell (row·seq + col) → packed token index, or N (a zero row) for padding. */
+  padded: tf.Tensor1D;
+  /** Packed token → its grid cell. */
+  packed: tf.Tensor1D;
+  /** Additive attention mask [B, 1, 1, T]: 0 for real keys, −1e9 for padding. */
+  bias: tf.Tensor;
+}
+
+export interface PackLayout {
+  batch: number;
+  /** Longest text in the batch, in tokens (at least 1). */
+  seq: number;
+  /** Real tokens in the batch (N). */
+  tokens: number;
+  ids: Int32Array;
+  positions: Int32Array;
+  paddedIndex: Int32Array;
+  packedIndex: Int32Array;
+  keyBias: Float32Array;
+  /** [B, N]: 1/length where token j belongs to text b, so meanWeights·h averages each text. */
+  meanWeights: Float32Array;
+}
+
+/**
+ * Where the real tokens are. Each row holds its ids from column 0 and then −1 padding; a −1 in
+ * the middle ends the text there (rows come from encodeTexts, which never does that).
+ */
+export function packLayout(x: tf.Tensor2D): PackLayout {
   const [batch, width] = x.shape;
   const values = x.dataSync();
-  let longest = 1;
+  const lengths = new Int32Array(batch);
   for (let r = 0; r < batch; r++) {
-    for (let c = width - 1; c >= longest; c--) {
-      if (values[r * width + c] !== PAD_ID) {
-        longest = c + 1;
-        break;
-      }
+    let n = 0;
+    while (n < width && values[r * width + n] !== PAD_ID) n++;
+    lengths[r] = n;
+  }
+  const seq = Math.max(1, ...lengths);
+  const tokens = lengths.reduce((a, b) => a + b, 0);
+  const layout: PackLayout = {
+    batch, seq, tokens,
+    ids: new Int32Array(tokens),
+    positions: new Int32Array(tokens),
+    paddedIndex: new Int32Array(batch * seq).fill(tokens),
+    packedIndex: new Int32Array(tokens),
+    keyBias: new Float32Array(batch * seq).fill(-1e9),
+    meanWeights: new Float32Array(batch * tokens),
+  };
+  let j = 0;
+  for (let r = 0; r < batch; r++) {
+    for (let c = 0; c < lengths[r]; c++, j++) {
+      const id = values[r * width + c];
+      if (!Number.isInteger(id) || id < 0 || id >= USE_LITE.vocabSize) throw new Error(`use-lite input row ${r}, column ${c}: ${id} is not a token id (0..${USE_LITE.vocabSize - 1}) or the padding −1`);
+      layout.ids[j] = id;
+      layout.positions[j] = c;
+      layout.paddedIndex[r * seq + c] = j;
+      layout.packedIndex[j] = r * seq + c;
+      layout.keyBias[r * seq + c] = 0;
+      layout.meanWeights[r * tokens + j] = 1 / lengths[r];
     }
   }
-  return longest;
+  return layout;
 }
 
 /** concat(sin(pos·ω), cos(pos·ω)) with the graph's 128 inverse timescales ω. */
