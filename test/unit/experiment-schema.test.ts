@@ -50,7 +50,10 @@ function checkDefaults(filled: unknown, written: unknown, rawNode: unknown, path
     const value = (filled as Record<string, unknown>)[key];
     const given = written && typeof written === 'object' ? (written as Record<string, unknown>)[key] : undefined;
     if (given === undefined && 'default' in prop && !prop.derivedDefault && !(node.required ?? []).includes(key)) {
-      assert.deepEqual(value, prop.default, `${path}/${key}`);
+      const isContainer = typeof prop.default === 'object' && prop.default !== null && !Array.isArray(prop.default);
+      // An object default ({}) is a container whose own fields get their defaults in turn.
+      if (isContainer) assert.equal(typeof value, 'object', `${path}/${key}`);
+      else assert.deepEqual(value, prop.default, `${path}/${key}`);
       seen.push(`${path}/${key}`);
     }
     if (value !== undefined) checkDefaults(value, given, prop, `${path}/${key}`, seen);
