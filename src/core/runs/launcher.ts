@@ -300,7 +300,8 @@ class OutputLog {
     this.file = file;
     const pending = this.pending;
     this.pending = [];
-    if (pending.length) this.append(Buffer.concat(pending));
+    // Written even when empty, so every run directory has its stderr.log.
+    this.append(Buffer.concat(pending));
   }
 
   flush(): void {
