@@ -5,8 +5,9 @@
  * A full decomposition of a 512×512 matrix takes ~1.5 s in ml-matrix, so this uses Lanczos with
  * full reorthogonalisation (a few dozen mat-vecs, then a small tridiagonal eigenproblem). With
  * full reorthogonalisation it becomes an exact decomposition if it runs all n steps, and it stops
- * earlier only once the wanted Ritz pairs' residuals are below 1e-12 of the largest value. Results
- * are cached per W array, since base weights are frozen.
+ * earlier only once the wanted Ritz pairs' residuals are below 1e-12 of the largest value. A
+ * second search on the orthogonal complement recovers repeated eigenvalues, which one Krylov run
+ * can miss. Results are cached per W array, since base weights are frozen.
  */
 import { Matrix } from 'ml-matrix';
 import { symmetricEigen } from './dense';
@@ -74,8 +75,49 @@ function ritz(alpha: number[], beta: number[]): { values: number[]; vectors: Mat
   return symmetricEigen(t);
 }
 
-/** Top-k (by |λ|) eigenpairs of a symmetric operator on R^n. */
-export function lanczosTopEigen(apply: Operator, n: number, k: number): RitzResult {
+/**
+ * Top-k (by |λ|) eigenpairs of a symmetric operator on R^n. With `complete`, also recovers extra
+ * copies of repeated eigenvalues: a Krylov space grown from one vector holds only one copy, so the
+ * search repeats on the orthogonal complement of what was found and merges the results.
+ */
+export function lanczosTopEigen(apply: Operator, n: number, k: number, complete = true): RitzResult {
+  let found = lanczosRun(apply, n, k);
+  const want = found.values.length;
+  for (let round = 0; complete && round < want && want < n; round++) {
+    const basis = Array.from({ length: want }, (_, c) => Float64Array.from({ length: n }, (_, i) => found.vectors[i * want + c]!));
+    const project = (x: Float64Array): void => {
+      for (const b of basis) axpy(x, -dot(x, b), b);
+    };
+    const extra = lanczosRun((x, y) => {
+      const px = Float64Array.from(x);
+      project(px);
+      apply(px, y);
+      project(y);
+    }, n, want);
+    const merged = mergeTop(found, extra, want, n);
+    if (merged.fromExtra === 0) break;
+    found = merged.result;
+  }
+  return found;
+}
+
+/** The top-k pairs of two orthogonal sets of eigenpairs, and how many came from the second. */
+function mergeTop(a: RitzResult, b: RitzResult, k: number, n: number): { result: RitzResult; fromExtra: number } {
+  const ka = a.values.length;
+  const kb = b.values.length;
+  const pairs = [
+    ...a.values.map((v, i) => ({ v, src: a, col: i, cols: ka, extra: false })),
+    ...b.values.map((v, i) => ({ v, src: b, col: i, cols: kb, extra: true })),
+  ].sort((x, y) => Math.abs(y.v) - Math.abs(x.v) || Number(x.extra) - Number(y.extra));
+  const top = pairs.slice(0, k);
+  const vectors = new Float64Array(n * top.length);
+  top.forEach((p, c) => {
+    for (let i = 0; i < n; i++) vectors[i * top.length + c] = p.src.vectors[i * p.cols + p.col]!;
+  });
+  return { result: { values: top.map((p) => p.v), vectors }, fromExtra: top.filter((p) => p.extra).length };
+}
+
+function lanczosRun(apply: Operator, n: number, k: number): RitzResult {
   const want = Math.min(k, n);
   const basis: Float64Array[] = [];
   const alpha: number[] = [];
@@ -146,12 +188,12 @@ function matTVec(W: ArrayLike<number>, out: number, inp: number, x: Float64Array
 }
 
 /** Eigenpairs of W·Wᵀ on the output space: σ² and left singular vectors. */
-function gramLeft(W: ArrayLike<number>, out: number, inp: number, k: number): RitzResult {
+function gramLeft(W: ArrayLike<number>, out: number, inp: number, k: number, complete: boolean): RitzResult {
   const tmp = new Float64Array(inp);
   return lanczosTopEigen((x, y) => {
     matTVec(W, out, inp, x, tmp);
     matVec(W, out, inp, tmp, y);
-  }, out, k);
+  }, out, k, complete);
 }
 
 function checkDense(W: ArrayLike<number>, out: number, inp: number): void {
@@ -161,7 +203,7 @@ function checkDense(W: ArrayLike<number>, out: number, inp: number): void {
 /** ‖W‖₂, the largest singular value of W (out×in row-major). */
 export function spectralNorm(W: ArrayLike<number>, out: number, inp: number): number {
   checkDense(W, out, inp);
-  const top = gramLeft(W, out, inp, 1).values[0] ?? 0;
+  const top = gramLeft(W, out, inp, 1, false).values[0] ?? 0;
   return Math.sqrt(Math.max(0, top));
 }
 
@@ -175,7 +217,7 @@ export function baseDirections(W: ArrayLike<number>, out: number, inp: number, k
   cache.set(W as object, perArray);
   const hit = perArray.get(key);
   if (hit) return hit;
-  const left = gramLeft(W, out, inp, out === inp ? 1 : k);
+  const left = gramLeft(W, out, inp, out === inp ? 1 : k, out !== inp);
   const spectral = Math.sqrt(Math.max(0, left.values[0] ?? 0));
   const dirs =
     out === inp
