@@ -1,0 +1,50 @@
+/** The one handle on VS Code's webview API (acquireVsCodeApi may be called only once per page). */
+import type { WebviewToHost } from '../../src/core/webviewProtocol';
+
+interface VsCodeApi {
+  postMessage(message: unknown): void;
+  getState(): unknown;
+  setState(state: unknown): void;
+}
+
+declare global {
+  function acquireVsCodeApi(): VsCodeApi;
+  interface Window {
+    /** Set by the Chromium test harness to expose test hooks; never set in VS Code. */
+    __SYMLORA_TEST__?: boolean;
+    __symlora?: Record<string, unknown>;
+  }
+}
+
+let api: VsCodeApi | undefined;
+
+function vscode(): VsCodeApi {
+  if (!api) {
+    api =
+      typeof acquireVsCodeApi === 'function'
+        ? acquireVsCodeApi()
+        : // Opened outside VS Code (e.g. a plain browser while developing): keep state in memory.
+          { postMessage: () => undefined, getState: () => memoryState, setState: (s) => (memoryState = s) };
+  }
+  return api;
+}
+let memoryState: unknown;
+
+export function postToHost(message: WebviewToHost): void {
+  vscode().postMessage(message);
+}
+
+/** The UI state saved by setUiState, merged over `defaults` (so new fields get defaults after an upgrade). */
+export function getUiState<T extends object>(defaults: T): T {
+  const saved = vscode().getState();
+  return typeof saved === 'object' && saved !== null ? { ...defaults, ...(saved as Partial<T>) } : { ...defaults };
+}
+
+export function setUiState<T extends object>(state: T): void {
+  vscode().setState(state);
+}
+
+/** Exposes objects to the Chromium tests, only when the harness asked for it. */
+export function exposeForTests(hooks: Record<string, unknown>): void {
+  if (window.__SYMLORA_TEST__) window.__symlora = { ...window.__symlora, ...hooks };
+}
