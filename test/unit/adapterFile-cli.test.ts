@@ -75,7 +75,8 @@ test('inspect --json gives the full LayerSpectrum objects', async () => {
   const dir = runDir(true);
   const c = capture();
   assert.equal(await inspect([join(dir, ADAPTER_FILE), '--json'], c.io), 0, c.err());
-  const parsed = JSON.parse(c.out()) as { config: { kind: string }; layers: LayerSpectrum[] };
+  const parsed = JSON.parse(c.out()) as { format: string; config: { kind: string }; layers: LayerSpectrum[] };
+  assert.equal(parsed.format, 'symlora-lab');
   assert.equal(parsed.config.kind, 'symlora');
   const [sym, lora] = parsed.layers;
   assert.deepEqual(sym!.eigenvalues.map((v) => Number(v.toFixed(12))), [-3, 1, 0.5]);
@@ -126,6 +127,9 @@ test('export writes a PEFT adapter that inspect and readAdapter read back with t
   c = capture();
   assert.equal(await inspect([out], c.io), 0, c.err());
   assert.match(c.out(), /lora adapter, rank 3, alpha 6/);
+  c = capture();
+  assert.equal(await inspect([out, '--json'], c.io), 0, c.err());
+  assert.equal((JSON.parse(c.out()) as { format: string }).format, 'peft');
 });
 
 test('export refuses a non-empty --out without --force, replaces it with --force, leaves no temp dirs', async () => {

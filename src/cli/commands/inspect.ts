@@ -3,8 +3,8 @@
  * The table shows kind, shape, rank, top eigenvalues / singular values, ‖QᵀQ − I‖, effective rank
  * and ‖ΔW‖₂/‖W‖₂ (when the run saved its base layers); --json prints the full LayerSpectrum objects.
  */
-import { openAdapter, readBaseLayers, type AdapterBundleConfig, type AdapterLayerInfo } from '../../core/io/adapterFile';
-import { layerSpectrum } from '../../core/linalg/spectra';
+import type { AdapterBundleConfig, AdapterLayerInfo } from '../../core/io/adapterFile';
+import { inspectAdapter } from '../../core/linalg/inspect';
 import type { LayerSpectrum } from '../../core/protocol';
 
 export interface CommandIO {
@@ -35,23 +35,6 @@ function parseArgs(args: string[]): InspectArgs | string {
     else return `unexpected argument "${arg}" (only one path is inspected at a time)`;
   }
   return path === undefined ? 'missing RUN_DIR_OR_FILE' : { path, json };
-}
-
-/**
- * Spectra of every layer, with base-relative numbers where the run saved its base layers. Layers
- * are read one at a time, so only one layer's tensors are in memory at once.
- */
-export function inspectAdapter(path: string): { config: AdapterBundleConfig; layers: AdapterLayerInfo[]; spectra: LayerSpectrum[] } {
-  const handle = openAdapter(path);
-  try {
-    const spectra = handle.layers.map((info) => {
-      const base = readBaseLayers(path, [{ layer: info.layer, shape: info.shape }]).get(info.layer);
-      return layerSpectrum(handle.readLayer(info.layer), base);
-    });
-    return { config: handle.config, layers: handle.layers, spectra };
-  } finally {
-    handle.close();
-  }
 }
 
 const fmt = (v: number | undefined): string => (v === undefined || !Number.isFinite(v) ? '—' : Number(v.toPrecision(3)).toString());
@@ -90,8 +73,8 @@ export async function run(args: string[], io: CommandIO = processIO): Promise<nu
     return 1;
   }
   try {
-    const { config, layers, spectra } = inspectAdapter(parsed.path);
-    if (parsed.json) io.stdout(`${JSON.stringify({ path: parsed.path, config, layers: spectra }, null, 2)}\n`);
+    const { format, config, layers, spectra } = inspectAdapter(parsed.path);
+    if (parsed.json) io.stdout(`${JSON.stringify({ path: parsed.path, format, config, layers: spectra }, null, 2)}\n`);
     else io.stdout(render(parsed.path, config, layers, spectra));
     return 0;
   } catch (err) {
