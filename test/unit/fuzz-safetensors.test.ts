@@ -10,6 +10,8 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DTYPE_BYTES, parseSafetensorsBuffer, SafetensorsError, SafetensorsFile, toFloat32, writeSafetensors } from '../../src/core/io/safetensors';
+import { AdapterFileError, encodeAdapter, readAdapter } from '../../src/core/io/adapterFile';
+import { layerSpectrum } from '../../src/core/linalg/spectra';
 
 const CASES = 3000;
 
@@ -178,4 +180,55 @@ test(`fuzz: ${CASES} mutated safetensors files parse consistently or throw Safet
   assert.ok(accepted > 50, `only ${accepted} files accepted`);
   assert.ok(CASES - accepted > CASES / 2, `only ${CASES - accepted} files rejected`);
   assert.ok(reasons.size >= 12, `only ${reasons.size} distinct rejection reasons: ${[...reasons.keys()].join('; ')}`);
+});
+
+/** Rewrites one __metadata__ value of an adapter file (our format) with a mangled JSON string. */
+function mangleMetadata(file: Buffer): Buffer {
+  const n = Number(file.readBigUInt64LE(0));
+  const header = JSON.parse(file.subarray(8, 8 + n).toString('utf8')) as { __metadata__: Record<string, string> };
+  const md = header.__metadata__;
+  const key = pick(['config', 'layers', 'version', 'format', 'content']);
+  const value = md[key] ?? '';
+  md[key] = pick([
+    value.slice(0, int(value.length + 1)),
+    value.replace(/[0-9]/, String(int(10))),
+    value.replace(/"(lora|symlora)"/, pick(['"dora"', '1', 'null', '"symlora"', '"lora"'])),
+    value.replace(/"scale":[^,}]+/, pick(['"scale":"x"', '"scale":1e999', '"scale":-2'])),
+    value.replace(/"name":"[^"]*"/, pick(['"name":""', '"name":"nope"', '"name":7'])),
+    '[]', '{}', 'null', '[{}]',
+  ]);
+  const json = Buffer.from(JSON.stringify(header));
+  const prefix = Buffer.alloc(8);
+  prefix.writeBigUInt64LE(BigInt(json.length));
+  return Buffer.concat([prefix, json, file.subarray(8 + n)]);
+}
+
+test('fuzz: 1000 mutated adapter files give AdapterFileError or SafetensorsError, nothing else', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'adapter-fuzz-'));
+  const path = join(dir, 'adapter.safetensors');
+  const q = Float32Array.from({ length: 12 }, (_, i) => i / 7);
+  const seed = encodeAdapter({
+    config: { kind: 'symlora', rank: 3, alpha: 6, scaling: 'alpha/r', targets: ['*'] },
+    layers: [
+      { kind: 'symlora', layer: 'a', shape: [4, 4], rank: 3, scale: 2, Q: q, lambda: Float32Array.from([1, -1, 0.5]) },
+      { kind: 'lora', layer: 'b', shape: [2, 4], rank: 3, scale: 2, A: q, B: Float32Array.from([1, 2, 3, 4, 5, 6]) },
+    ],
+  }).safetensors;
+  let accepted = 0;
+  try {
+    for (let i = 0; i < 1000; i++) {
+      const bytes = rand() < 0.5 ? mangleMetadata(seed) : mutate(seed);
+      writeFileSync(path, bytes);
+      try {
+        const bundle = readAdapter(path);
+        accepted++;
+        for (const layer of bundle.layers) layerSpectrum(layer);
+      } catch (err) {
+        assert.ok(err instanceof AdapterFileError || err instanceof SafetensorsError, `case ${i}: ${String(err)}`);
+      }
+    }
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+  assert.ok(accepted > 20 && accepted < 900, `accepted ${accepted}`);
 });
