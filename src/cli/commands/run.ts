@@ -79,43 +79,60 @@ export async function run(args: string[], io: CliIO = processIO): Promise<number
   }
   const concurrency = options.parallel ?? Math.min(availableParallelism(), specs.length);
   const queue = new RunQueue({ concurrency, launch: { trainerPath: trainer, nodePath: process.execPath }, stopGraceMs: 10_000 });
-  const runs = specs.map((spec) => queue.enqueue(spec, { runsDir: options.runsDir, ...(options.backend ? { backend: options.backend } : {}) }));
-  if (!options.json) io.stderr(`${specs.length} run${specs.length === 1 ? '' : 's'} of ${specs[0]!.experiment}, ${concurrency} at a time, in ${options.runsDir}\n`);
-  const interrupted = await supervise(queue, runs, io, !options.json);
-  return report(runs, io, options.json, interrupted);
+  // Listen for Ctrl-C before the first trainer starts, so no run can escape a stop.
+  const notes = { note: (text: string) => io.stderr(text + '\n') };
+  const interrupts = handleInterrupts(queue, (text) => notes.note(text));
+  try {
+    const runs = specs.map((spec) => queue.enqueue(spec, { runsDir: options.runsDir, ...(options.backend ? { backend: options.backend } : {}) }));
+    if (!options.json) io.stderr(`${specs.length} run${specs.length === 1 ? '' : 's'} of ${specs[0]!.experiment}, ${concurrency} at a time, in ${options.runsDir}\n`);
+    await supervise(queue, runs, io, !options.json, notes);
+    return report(runs, io, options.json, interrupts.count() > 0);
+  } finally {
+    interrupts.dispose();
+  }
 }
 
-/** Shows progress until the queue is idle; returns whether the user interrupted. */
-async function supervise(queue: RunQueue, runs: QueuedRun[], io: CliIO, showProgress: boolean): Promise<boolean> {
+/** Ctrl-C (or SIGTERM) once: stop every run gracefully; twice: kill them. Returns how many came. */
+function handleInterrupts(queue: RunQueue, notify: (text: string) => void): { count: () => number; dispose: () => void } {
+  let interrupts = 0;
+  const onSignal = () => {
+    interrupts += 1;
+    if (interrupts === 1) {
+      notify('stopping all runs (they save a checkpoint and end as cancelled); press Ctrl-C again to kill them');
+      void queue.stopAll();
+    } else {
+      notify('killing all runs');
+      void queue.killAll();
+    }
+  };
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
+  return {
+    count: () => interrupts,
+    dispose: () => {
+      process.off('SIGINT', onSignal);
+      process.off('SIGTERM', onSignal);
+    },
+  };
+}
+
+/** Shows progress until the queue is idle. */
+async function supervise(queue: RunQueue, runs: QueuedRun[], io: CliIO, showProgress: boolean, notes: { note: (text: string) => void }): Promise<void> {
   const progress = showProgress ? createProgress(io, runs) : undefined;
   if (progress) {
+    // Notices go through the progress view so they scroll above the live bars instead of into them.
+    notes.note = (text) => progress.note(text);
     // Runs may already have started during enqueue: catch up, then follow events.
     for (const run of runs) if (run.state !== 'queued') progress.started(run);
     queue.on('started', (run) => progress.started(run));
     queue.on('message', (run, message) => progress.message(run, message));
     queue.on('finished', (run, info) => progress.finished(run, info));
   }
-  let interrupts = 0;
-  const onSignal = () => {
-    interrupts += 1;
-    if (interrupts === 1) {
-      progress?.note('stopping all runs (they save a checkpoint and end as cancelled); press Ctrl-C again to kill them');
-      void queue.stopAll();
-    } else {
-      progress?.note('killing all runs');
-      void queue.killAll();
-    }
-  };
-  process.on('SIGINT', onSignal);
-  process.on('SIGTERM', onSignal);
   try {
     await queue.onIdle();
   } finally {
-    process.off('SIGINT', onSignal);
-    process.off('SIGTERM', onSignal);
     progress?.close();
   }
-  return interrupts > 0;
 }
 
 function report(runs: QueuedRun[], io: CliIO, json: boolean, interrupted: boolean): number {
