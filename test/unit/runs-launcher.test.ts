@@ -129,3 +129,63 @@ test('without a reserved id the run dir comes from the started message', async (
   assert.ok(handle.runDir && existsSync(join(handle.runDir, 'stderr.log')), 'output buffered until the dir was known');
   assert.equal(readRunRecord(handle.runDir!).id, handle.runId);
 });
+
+// ---------------------------------------------------------------------------------------------
+// The real trainer (dist/trainer.js, built by `npm run build`)
+// ---------------------------------------------------------------------------------------------
+
+const REAL_TRAINER = join(__dirname, '..', '..', 'dist', 'trainer.js');
+const noTrainer = existsSync(REAL_TRAINER) ? false : 'dist/trainer.js is missing: run `npm run build` first';
+
+function realSpec(epochs: number) {
+  const { parseExperiment } = require('../../src/core/experiment/load') as typeof import('../../src/core/experiment/load');
+  const { expandSweep } = require('../../src/core/experiment/sweep') as typeof import('../../src/core/experiment/sweep');
+  const config = parseExperiment(
+    JSON.stringify({
+      name: 'launcher-real',
+      model: { arch: 'mlp', inputDim: 16, hidden: [16], classes: 4 },
+      task: { dataset: 'teacher', shift: { rank: 2, kind: 'symmetric', scale: 0.5 }, trainSize: 128, testSize: 64 },
+      adapter: { kind: 'symlora', rank: 2, targets: ['hidden.*'] },
+      train: { epochs, batchSize: 32, lr: 0.01 },
+      seed: 0,
+      backend: 'cpu',
+    }),
+    'launcher-real.symlora.json',
+  );
+  return expandSweep(config)[0]!;
+}
+
+function launchReal(epochs: number) {
+  const runsDir = tempDir();
+  const spec = realSpec(epochs);
+  const { id } = reserveRunDir(runsDir, spec);
+  const handle = launchTrainer({ trainerPath: REAL_TRAINER, nodePath: process.execPath, spec, options: { runsDir, runId: id, streamIntervalMs: 20 } });
+  const firstMetrics = new Promise<void>((resolve) => handle.on('message', (m) => m.type === 'metrics' && resolve()));
+  return { handle, runDir: join(runsDir, id), firstMetrics };
+}
+
+test('the real trainer: stop() ends the run cancelled, with a checkpoint, written by the trainer', { skip: noTrainer }, async () => {
+  const { handle, runDir, firstMetrics } = launchReal(500);
+  await firstMetrics;
+  const info = await handle.stop(20_000);
+  assert.equal(info.status, 'cancelled', info.error);
+  const record = readRunRecord(runDir);
+  assert.equal(record.status, 'cancelled');
+  assert.equal(record.backend, 'cpu');
+  assert.ok(existsSync(join(runDir, 'checkpoints')), 'a final checkpoint was saved');
+  assert.ok(readMetrics(runDir).records.length > 0);
+});
+
+test('the real trainer: SIGKILL mid-run leaves a crashed run whose metrics are readable', { skip: noTrainer }, async () => {
+  const { handle, runDir, firstMetrics } = launchReal(500);
+  await firstMetrics;
+  const info = await handle.kill();
+  assert.equal(info.status, 'crashed');
+  assert.equal(info.signal, 'SIGKILL');
+  const record = readRunRecord(runDir);
+  assert.equal(record.status, 'crashed');
+  assert.match(record.error!, /killed by SIGKILL/);
+  const metrics = readMetrics(runDir);
+  assert.ok(metrics.records.length > 0);
+  assert.deepEqual(metrics.badLines, []);
+});
