@@ -13,9 +13,9 @@
  * The classifier `head` reads e. Everything except adapters and the head stays frozen.
  *
  * Input rows are token ids as floats, padded with −1 (see tokenize.ts). Like the graph, every
- * per-token layer runs on the real tokens only (packed [N, d]); only attention sees the padded
- * [batch, longest text] grid, so short sentences pay neither for `maxTokens` nor for their
- * batch's longest text.
+ * per-token layer runs on the real tokens only (packed [N, d]); only attention sees padded grids,
+ * built per group of 16 similar-length texts, so short sentences pay neither for `maxTokens` nor
+ * for their batch's longest text.
  */
 import * as tf from '@tensorflow/tfjs-core';
 import type { UseLiteModelConfig } from '../../experiment/types';
@@ -66,17 +66,19 @@ export class UseLiteEncoder implements Model {
   /** Token ids [batch, maxTokens] (−1 = padding) → the 512-d sentence embeddings (unit length). */
   embed(x: tf.Tensor2D): tf.Tensor2D {
     const layout = packLayout(x);
-    const { batch, seq, tokens } = layout;
+    const { batch, tokens } = layout;
     if (tokens === 0) return this.finish(tf.zeros([batch, USE_LITE.dModel])); // only empty texts
-    const ids = tf.tensor1d(layout.ids, 'int32');
-    const embedded = gatherRows(this.others.get('embed.tokens')! as tf.Tensor2D, ids);
+    const embedded = gatherRows(this.others.get('embed.tokens')! as tf.Tensor2D, tf.tensor1d(layout.ids, 'int32'));
     const timing = tf.gather(this.timing, tf.tensor1d(layout.positions, 'int32'));
     // The graph adds the embeddings twice: AddTimingSignal returns E + signal, and the stack adds
     // that to E again.
     let h = tf.add(tf.mul(embedded, 2), timing) as tf.Tensor2D;
-    const padded = tf.tensor1d(layout.paddedIndex, 'int32');
-    const bias = tf.tensor4d(layout.keyBias, [batch, 1, 1, seq]);
-    for (let l = 0; l < USE_LITE.layers; l++) h = this.block(l, h, { batch, seq, padded, packed: tf.tensor1d(layout.packedIndex, 'int32'), bias });
+    const grid: Grid = {
+      groups: layout.groups.map((g) => ({ ...g, bias: tf.tensor4d(layout.keyBias.subarray(g.cell, g.cell + g.rows * g.seq), [g.rows, 1, 1, g.seq]) })),
+      padded: tf.tensor1d(layout.paddedIndex, 'int32'),
+      packed: tf.tensor1d(layout.packedIndex, 'int32'),
+    };
+    for (let l = 0; l < USE_LITE.layers; l++) h = this.block(l, h, grid);
     const pooled = mm(tf.tensor2d(layout.meanWeights, [batch, tokens]), h); // mean over each text's tokens
     return this.finish(pooled);
   }
@@ -90,17 +92,20 @@ export class UseLiteEncoder implements Model {
 
   /**
    * One transformer layer on packed tokens [N, w] (every projection, norm and the FFN run only on
-   * real tokens, as the graph's gather/scatter does); attention alone works on the padded grid.
+   * real tokens, as the graph's gather/scatter does); attention alone works on padded grids, one
+   * per group of similar-length texts.
    */
   private block(l: number, x: tf.Tensor2D, grid: Grid): tf.Tensor2D {
     const p = `encoder.${l}`;
     const eps = USE_LITE.layerNormEps;
     const a = layerNorm(x, this.norm(`${p}.ln1`), eps);
     const toGrid = (t: tf.Tensor2D) => gatherRows(tf.concat([t, tf.zeros([1, t.shape[1]])]) as tf.Tensor2D, grid.padded);
-    const q = toGrid(this.linear(`${p}.attn.q`).forward(a));
-    const k = toGrid(this.linear(`${p}.attn.k`).forward(a));
-    const v = toGrid(this.linear(`${p}.attn.v`).forward(a));
-    const ctx = gatherRows(attention(q, k, v, grid.batch, grid.seq, USE_LITE.heads, grid.bias), grid.packed);
+    const [q, k, v] = (['q', 'k', 'v'] as const).map((name) => toGrid(this.linear(`${p}.attn.${name}`).forward(a)));
+    const contexts = grid.groups.map((g) => {
+      const cells = (t: tf.Tensor2D) => tf.slice(t, [g.cell, 0], [g.rows * g.seq, -1]);
+      return attention(cells(q), cells(k), cells(v), g.rows, g.seq, USE_LITE.heads, g.bias);
+    });
+    const ctx = gatherRows(contexts.length === 1 ? contexts[0] : (tf.concat(contexts) as tf.Tensor2D), grid.packed);
     const residual = attnWidth(l) === USE_LITE.dModel ? x : this.linear(`${p}.residual`).forward(x);
     const h = tf.add(residual, this.linear(`${p}.attn.o`).forward(ctx)) as tf.Tensor2D;
     const up = tf.relu(this.linear(`${p}.ffn.up`).forward(layerNorm(h, this.norm(`${p}.ln2`), eps))) as tf.Tensor2D;
@@ -125,27 +130,36 @@ function checkConfig(config: UseLiteModelConfig): void {
   }
 }
 
-interface Grid {
-  batch: number;
+/** Texts per attention group: sorting by length and grouping keeps the padded grids small. */
+export const ATTENTION_GROUP = 16;
+
+export interface AttentionGroup {
+  /** First grid cell of this group in the concatenated grids. */
+  cell: number;
+  rows: number;
+  /** Longest text of the group (at least 1). */
   seq: number;
-  /** Grid cell (row·seq + col) → packed token index, or N (a zero row) for padding. */
+}
+
+interface Grid {
+  groups: (AttentionGroup & { bias: tf.Tensor })[];
+  /** Grid cell → packed token index, or N (a zero row) for padding. */
   padded: tf.Tensor1D;
   /** Packed token → its grid cell. */
   packed: tf.Tensor1D;
-  /** Additive attention mask [B, 1, 1, T]: 0 for real keys, −1e9 for padding. */
-  bias: tf.Tensor;
 }
 
 export interface PackLayout {
   batch: number;
-  /** Longest text in the batch, in tokens (at least 1). */
-  seq: number;
-  /** Real tokens in the batch (N). */
+  /** Real tokens in the batch (N), packed text by text in input order. */
   tokens: number;
   ids: Int32Array;
   positions: Int32Array;
+  /** Texts sorted by length in groups of ATTENTION_GROUP, each on a [rows, seq] grid, concatenated. */
+  groups: AttentionGroup[];
   paddedIndex: Int32Array;
   packedIndex: Int32Array;
+  /** Additive attention mask per grid cell: 0 for real keys, −1e9 for padding. */
   keyBias: Float32Array;
   /** [B, N]: 1/length where token j belongs to text b, so meanWeights·h averages each text. */
   meanWeights: Float32Array;
@@ -159,36 +173,56 @@ export function packLayout(x: tf.Tensor2D): PackLayout {
   const [batch, width] = x.shape;
   const values = x.dataSync();
   const lengths = new Int32Array(batch);
+  const start = new Int32Array(batch);
+  let tokens = 0;
   for (let r = 0; r < batch; r++) {
     let n = 0;
     while (n < width && values[r * width + n] !== PAD_ID) n++;
     lengths[r] = n;
+    start[r] = tokens;
+    tokens += n;
   }
-  const seq = Math.max(1, ...lengths);
-  const tokens = lengths.reduce((a, b) => a + b, 0);
-  const layout: PackLayout = {
-    batch, seq, tokens,
-    ids: new Int32Array(tokens),
-    positions: new Int32Array(tokens),
-    paddedIndex: new Int32Array(batch * seq).fill(tokens),
-    packedIndex: new Int32Array(tokens),
-    keyBias: new Float32Array(batch * seq).fill(-1e9),
-    meanWeights: new Float32Array(batch * tokens),
-  };
-  let j = 0;
+  const ids = new Int32Array(tokens);
+  const positions = new Int32Array(tokens);
+  const meanWeights = new Float32Array(batch * tokens);
   for (let r = 0; r < batch; r++) {
-    for (let c = 0; c < lengths[r]; c++, j++) {
+    for (let c = 0; c < lengths[r]; c++) {
       const id = values[r * width + c];
       if (!Number.isInteger(id) || id < 0 || id >= USE_LITE.vocabSize) throw new Error(`use-lite input row ${r}, column ${c}: ${id} is not a token id (0..${USE_LITE.vocabSize - 1}) or the padding −1`);
-      layout.ids[j] = id;
-      layout.positions[j] = c;
-      layout.paddedIndex[r * seq + c] = j;
-      layout.packedIndex[j] = r * seq + c;
-      layout.keyBias[r * seq + c] = 0;
-      layout.meanWeights[r * tokens + j] = 1 / lengths[r];
+      const j = start[r] + c;
+      ids[j] = id;
+      positions[j] = c;
+      meanWeights[r * tokens + j] = 1 / lengths[r];
     }
   }
-  return layout;
+  const { groups, paddedIndex, packedIndex, keyBias } = attentionGrids(lengths, start, tokens);
+  return { batch, tokens, ids, positions, groups, paddedIndex, packedIndex, keyBias, meanWeights };
+}
+
+function attentionGrids(lengths: Int32Array, start: Int32Array, tokens: number) {
+  const order = Array.from(lengths.keys()).sort((a, b) => lengths[a] - lengths[b] || a - b);
+  const groups: AttentionGroup[] = [];
+  let cells = 0;
+  for (let i = 0; i < order.length; i += ATTENTION_GROUP) {
+    const members = order.slice(i, i + ATTENTION_GROUP);
+    const seq = Math.max(1, lengths[members[members.length - 1]]);
+    groups.push({ cell: cells, rows: members.length, seq });
+    cells += members.length * seq;
+  }
+  const paddedIndex = new Int32Array(cells).fill(tokens);
+  const packedIndex = new Int32Array(tokens);
+  const keyBias = new Float32Array(cells).fill(-1e9);
+  groups.forEach((g, gi) => {
+    order.slice(gi * ATTENTION_GROUP, gi * ATTENTION_GROUP + g.rows).forEach((r, row) => {
+      for (let c = 0; c < lengths[r]; c++) {
+        const cell = g.cell + row * g.seq + c;
+        paddedIndex[cell] = start[r] + c;
+        packedIndex[start[r] + c] = cell;
+        keyBias[cell] = 0;
+      }
+    });
+  });
+  return { groups, paddedIndex, packedIndex, keyBias };
 }
 
 /** concat(sin(pos·ω), cos(pos·ω)) with the graph's 128 inverse timescales ω. */
