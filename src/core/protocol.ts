@@ -102,8 +102,8 @@ export interface LayerSpectrum {
   orthogonalityError?: number;
   /** exp(entropy) of the normalised singular values. */
   effectiveRank: number;
-  /** ‖ΔW‖₂ / ‖W‖₂. */
-  relativeNorm: number;
+  /** ‖ΔW‖₂ / ‖W‖₂; absent when the base weight is not known (e.g. a PEFT file alone). */
+  relativeNorm?: number;
   /** Fraction of ‖ΔW‖_F² in the top-k singular directions, k = 1..r. */
   energy?: number[];
   /** Cosines of principal angles between ΔW's top directions and W's own top directions. */
