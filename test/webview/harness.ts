@@ -46,6 +46,11 @@ const THEMES: Record<ThemeName, { bodyClass: string; vars: Record<string, string
     '--vscode-charts-lines': 'rgba(97, 97, 97, 0.5)', '--vscode-button-background': '#005fb8', '--vscode-button-foreground': '#ffffff',
     '--vscode-focusBorder': '#005fb8', '--vscode-font-family': 'sans-serif', '--vscode-font-size': '13px',
     '--vscode-panel-border': '#e5e5e5', '--vscode-list-hoverBackground': '#f2f2f2',
+    '--vscode-settings-checkboxBackground': '#f8f8f8', '--vscode-settings-checkboxBorder': '#cecece', '--vscode-settings-checkboxForeground': '#3b3b3b',
+    '--vscode-settings-dropdownBackground': '#ffffff', '--vscode-settings-dropdownBorder': '#cecece', '--vscode-settings-dropdownForeground': '#3b3b3b',
+    '--vscode-settings-dropdownListBorder': '#cecece', '--vscode-button-secondaryBackground': '#e5e5e5', '--vscode-button-secondaryForeground': '#3b3b3b',
+    '--vscode-button-hoverBackground': '#0258a8', '--vscode-button-secondaryHoverBackground': '#cccccc', '--vscode-list-activeSelectionBackground': '#e8e8e8',
+    '--vscode-list-activeSelectionForeground': '#000000', '--vscode-widget-shadow': 'rgba(0, 0, 0, 0.16)',
   } },
   dark: { bodyClass: 'vscode-dark', vars: {
     '--vscode-foreground': '#cccccc', '--vscode-descriptionForeground': '#9d9d9d', '--vscode-editor-background': '#1f1f1f',
@@ -54,6 +59,11 @@ const THEMES: Record<ThemeName, { bodyClass: string; vars: Record<string, string
     '--vscode-charts-lines': 'rgba(204, 204, 204, 0.5)', '--vscode-button-background': '#0078d4', '--vscode-button-foreground': '#ffffff',
     '--vscode-focusBorder': '#0078d4', '--vscode-font-family': 'sans-serif', '--vscode-font-size': '13px',
     '--vscode-panel-border': '#2b2b2b', '--vscode-list-hoverBackground': '#2a2d2e',
+    '--vscode-settings-checkboxBackground': '#313131', '--vscode-settings-checkboxBorder': '#3c3c3c', '--vscode-settings-checkboxForeground': '#cccccc',
+    '--vscode-settings-dropdownBackground': '#313131', '--vscode-settings-dropdownBorder': '#3c3c3c', '--vscode-settings-dropdownForeground': '#cccccc',
+    '--vscode-settings-dropdownListBorder': '#454545', '--vscode-button-secondaryBackground': '#313131', '--vscode-button-secondaryForeground': '#cccccc',
+    '--vscode-button-hoverBackground': '#026ec1', '--vscode-button-secondaryHoverBackground': '#3c3c3c', '--vscode-list-activeSelectionBackground': '#04395e',
+    '--vscode-list-activeSelectionForeground': '#ffffff', '--vscode-widget-shadow': 'rgba(0, 0, 0, 0.36)',
   } },
   'high-contrast': { bodyClass: 'vscode-high-contrast', vars: {
     '--vscode-foreground': '#ffffff', '--vscode-descriptionForeground': '#ffffff', '--vscode-editor-background': '#000000',

@@ -6,7 +6,7 @@ export interface Column {
   label: string;
   numeric?: boolean;
   /** Display text; the raw value is used for sorting and exports. */
-  format?: (value: Cell) => string;
+  format?: (value: Cell, row: Row) => string;
 }
 
 export interface SortState {
@@ -66,7 +66,7 @@ export function renderTable(
       const td = tr.insertCell();
       if (column.numeric) td.classList.add('numeric');
       const value = row[column.key];
-      td.textContent = column.format ? column.format(value) : value === null || value === undefined ? '' : String(value);
+      td.textContent = column.format ? column.format(value, row) : value === null || value === undefined ? '' : String(value);
     }
   }
 }
