@@ -47,7 +47,7 @@ function checkDefaults(filled: unknown, written: unknown, rawNode: unknown, path
   if (!node.properties || !filled || typeof filled !== 'object' || Array.isArray(filled)) return;
   for (const [key, raw] of Object.entries(node.properties)) {
     const prop = resolveSchema(raw as never) as Node;
-    const value = (filled as Record<string, unknown>)[key];
+    const value: unknown = (filled as Record<string, unknown>)[key];
     const given = written && typeof written === 'object' ? (written as Record<string, unknown>)[key] : undefined;
     if (given === undefined && 'default' in prop && !prop.derivedDefault && !(node.required ?? []).includes(key)) {
       const isContainer = typeof prop.default === 'object' && prop.default !== null && !Array.isArray(prop.default);

@@ -149,3 +149,19 @@ test('expandSweep re-validates every point and throws ExperimentError naming it'
   const error = errorOf(() => expandSweep(config, 'code.json'));
   assert.match(error.message, /^code\.json \/sweep\/train.batchSize\/1: sweep point \{"train.batchSize":100000\}: \/train\/batchSize: must be ≤ 65536/);
 });
+
+test('a one-value sweep is validated too', () => {
+  const error = errorOf(() => parseExperiment(JSON.stringify({ ...base, sweep: { 'adapter.kind': ['wasm'] } }), FILE));
+  assert.equal(error.issues[0].path, '/sweep/adapter.kind/0');
+  assert.match(error.issues[0].message, /must be one of "lora", "symlora", "full", "head", "none" \(got "wasm"\)/);
+});
+
+test('independent keys are checked value by value, yet a bad value is still caught', () => {
+  const seeds = Array.from({ length: 1000 }, (_, i) => i);
+  const config = parseExperiment(JSON.stringify({ ...base, sweep: { 'adapter.rank': [1, 2, 4, 8, 16], seed: seeds, 'train.lr': [0.1, 0.01] } }), FILE);
+  assert.equal(countRuns(config), 10_000);
+  const badLr = errorOf(() => parseExperiment(JSON.stringify({ ...base, sweep: { 'adapter.rank': [1, 2], seed: [0, 1], 'train.lr': [0.1, 20] } }), FILE));
+  assert.deepEqual(badLr.issues.map((i) => i.path), ['/sweep/train.lr/1']);
+  const badSeed = errorOf(() => parseExperiment(JSON.stringify({ ...base, sweep: { seed: [0, -5], 'adapter.rank': [1, 64] } }), FILE));
+  assert.deepEqual(badSeed.issues.map((i) => i.path).sort(), ['/sweep/adapter.rank/1', '/sweep/seed/1']);
+});

@@ -28,6 +28,9 @@ export interface ExperimentAnalysis {
  * throws. Issues carry line/column and offset/length (`file` is not needed: callers add it).
  */
 export function analyzeExperiment(text: string, _file?: string): ExperimentAnalysis {
+  if (text.length > MAX_FILE_BYTES) {
+    return { errors: [{ path: '', message: `the text is ${text.length} characters long; an experiment file may have at most ${MAX_FILE_BYTES}`, line: 1, column: 1, offset: 0, length: 1 }], warnings: [] };
+  }
   const source = new SourceText(text.replace(/^\uFEFF/, ' '));
   const parsed = parseJson(source);
   if ('issues' in parsed) return { errors: parsed.issues.map((i) => source.place(i)), warnings: [] };

@@ -124,14 +124,43 @@ function pointIssue(point: GridPoint, keys: string[], issue: ExperimentIssue): E
 
 const MAX_POINT_ISSUES = 10;
 
+/**
+ * Leaf fields that no other field's validity depends on (no semantic check or schema branch reads
+ * them). A point's validity then factorises: each of their values needs checking once, not in
+ * every combination with the other keys.
+ */
+const INDEPENDENT_KEYS = new Set([
+  'seed', 'backend', 'description', 'train.lr', 'train.optimizer', 'train.weightDecay', 'train.schedule',
+  'train.evalEvery', 'train.spectrumEvery', 'train.checkpointEvery', 'train.gradClip', 'pretrain.seed',
+]);
+
+/**
+ * The points whose validity implies every point's: the full grid of the dependent keys (independent
+ * keys at their first value), plus each other value of an independent key once.
+ */
+function* pointsToCheck(sweep: Record<string, unknown[]>): Generator<GridPoint> {
+  const keys = Object.keys(sweep);
+  const dependent = Object.fromEntries(keys.map((key) => [key, INDEPENDENT_KEYS.has(key) ? sweep[key].slice(0, 1) : sweep[key]]));
+  yield* gridPoints(dependent);
+  const first = gridPoints(dependent).next().value as GridPoint;
+  for (let k = 0; k < keys.length; k++) {
+    if (!INDEPENDENT_KEYS.has(keys[k])) continue;
+    for (let v = 1; v < sweep[keys[k]].length; v++) {
+      const indices = [...first.indices];
+      indices[k] = v;
+      yield { indices, assignment: { ...first.assignment, [keys[k]]: sweep[keys[k]][v] } };
+    }
+  }
+}
+
 /** Errors in the sweep: bad keys, too many runs, and grid points that do not validate. */
 export function checkSweep(config: ExperimentConfig): ExperimentIssue[] {
   const issues = keyIssues(config);
-  if (issues.length || countRuns(config) <= 1) return issues;
+  if (issues.length || Object.keys(config.sweep).length === 0) return issues;
   const keys = Object.keys(config.sweep);
   const base = baseObject(config);
   const seen = new Set<string>();
-  for (const point of gridPoints(config.sweep)) {
+  for (const point of pointsToCheck(config.sweep)) {
     for (const issue of resolvePoint(base, point).issues) {
       const located = pointIssue(point, keys, issue);
       const signature = `${located.path} ${issue.path} ${issue.message}`;
