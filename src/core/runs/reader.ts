@@ -23,8 +23,13 @@ export interface JsonlResult<T> {
   badLines: number[];
 }
 
+/** run.json holds a spec and a summary: a few kB. Anything this large is not one (and is not read into memory). */
+export const MAX_RUN_RECORD_BYTES = 16 * 1024 * 1024;
+
 export function readRunRecord(dir: string): RunRecord {
   const file = join(dir, RUN_FILES.record);
+  const size = guarded('read', file, () => statSync(file).size);
+  if (size > MAX_RUN_RECORD_BYTES) throw new RunStoreError(`${file} is ${size} bytes; a run record is at most ${MAX_RUN_RECORD_BYTES}`, file);
   const text = guarded('read', file, () => readFileSync(file, 'utf8'));
   return parseRunRecord(text, file);
 }

@@ -2,7 +2,7 @@
  * The one writer of a run directory (used by the trainer; by the host only to mark a dead
  * trainer's run `crashed`). Every failure is a RunStoreError naming the path.
  */
-import { mkdirSync, readFileSync } from 'node:fs';
+import { mkdirSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { basename, dirname, join } from 'node:path';
 import type { RunSpec } from '../experiment/types';
@@ -11,7 +11,7 @@ import { appendLines, fsyncFile, writeFileAtomic } from './atomic';
 import { guarded, RunStoreError } from './errors';
 import { assertValidRunId, isUnusedRunDir, reserveRunDir, tryMkdirExclusive } from './ids';
 import { resolveInside, RUN_FILES } from './paths';
-import { parseRunRecord } from './record';
+import { readRunRecord } from './reader';
 
 export interface CreateRunOptions {
   /** A run id reserved by the host (its directory may already exist, empty). */
@@ -59,9 +59,7 @@ export class RunWriter {
 
   /** Opens an existing run directory (resume, or the host marking a crash). */
   static reopen(runDir: string): RunWriter {
-    const file = join(runDir, RUN_FILES.record);
-    const text = guarded('read', file, () => readFileSync(file, 'utf8'));
-    return new RunWriter(runDir, parseRunRecord(text, file));
+    return new RunWriter(runDir, readRunRecord(runDir));
   }
 
   record(): RunRecord {
@@ -98,8 +96,15 @@ export class RunWriter {
     const endedAt = new Date();
     const started = Date.parse(this.current.startedAt ?? this.current.createdAt);
     const wallTimeSec = Number.isFinite(started) ? (endedAt.getTime() - started) / 1000 : undefined;
-    this.sync();
-    this.update({ wallTimeSec, ...fields, status, endedAt: endedAt.toISOString() });
+    // Best effort: a failing flush (e.g. the disk just filled up) must not keep the final status from being written.
+    let syncError: string | undefined;
+    try {
+      this.sync();
+    } catch (error) {
+      syncError = (error as Error).message;
+    }
+    const error = syncError && status !== 'completed' ? [fields.error ?? this.current.error, syncError].filter(Boolean).join('; ') : fields.error;
+    this.update({ wallTimeSec, ...fields, ...(error ? { error } : {}), status, endedAt: endedAt.toISOString() });
     this.finished = true;
   }
 
