@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, symlinkSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { launchTrainer, type LaunchOptions } from '../../src/core/runs/launcher';
@@ -188,4 +188,29 @@ test('the real trainer: SIGKILL mid-run leaves a crashed run whose metrics are r
   const metrics = readMetrics(runDir);
   assert.ok(metrics.records.length > 0);
   assert.deepEqual(metrics.badLines, []);
+});
+
+test('the real trainer: a run directory deleted mid-run fails the run with a clear error; the host carries on', { skip: noTrainer }, async () => {
+  const { handle, runDir, firstMetrics } = launchReal(500);
+  await firstMetrics;
+  rmSync(runDir, { recursive: true, force: true });
+  const info = await handle.exited;
+  assert.equal(info.status, 'failed');
+  assert.match(info.error!, /no longer exists/);
+  assert.ok(info.error!.includes(runDir), info.error);
+  assert.equal(existsSync(join(runDir, 'run.json')), false, 'the host did not recreate the deleted folder');
+});
+
+test('the real trainer: a full disk fails the run with a clear error recorded in run.json', { skip: noTrainer }, async () => {
+  const { handle, runDir, firstMetrics } = launchReal(500);
+  await firstMetrics;
+  // Appends follow the path: point metrics.jsonl at /dev/full, which fails every write with ENOSPC.
+  rmSync(join(runDir, 'metrics.jsonl'));
+  symlinkSync('/dev/full', join(runDir, 'metrics.jsonl'));
+  const info = await handle.exited;
+  assert.equal(info.status, 'failed');
+  assert.match(info.error!, /metrics\.jsonl: the disk is full \(ENOSPC\)/);
+  const record = readRunRecord(runDir);
+  assert.equal(record.status, 'failed');
+  assert.match(record.error!, /the disk is full/);
 });
