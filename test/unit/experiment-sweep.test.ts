@@ -100,6 +100,7 @@ test('an unknown sweep key is an error at the key, naming the fields it could be
   assert.equal(error.issues.length, 1);
   assert.equal(error.issues[0].path, '/sweep/train.learningRate');
   assert.match(error.issues[0].message, /"train.learningRate" is not a field of this experiment: "learningRate" is not one of epochs, batchSize, lr/);
+  assert.match(errorOf(() => parseExperiment(JSON.stringify({ ...base, sweep: { 'adapter.ranks': [1] } }), FILE)).message, /did you mean "rank"\?/);
   const line = text.split('\n').findIndex((l) => l.includes('"train.learningRate"')) + 1;
   assert.equal(error.issues[0].line, line);
   for (const key of ['name', 'sweep.seed', 'adapter.kind.x', 'model.heads']) {

@@ -133,10 +133,12 @@ test('unknown keys are rejected everywhere, pointing at the key and listing the 
     const error = errorOf(() => parseExperiment(text, FILE));
     const issue = error.issues.find((i) => i.path === path);
     assert.ok(issue, `${path} in ${error.message}`);
-    assert.match(issue.message, /^unknown property ".*" \(allowed: /);
+    assert.match(issue.message, /^unknown property ".*"(; did you mean ".*"\?)? \(allowed: /);
     assert.equal(`${issue.line}:${issue.column}`, positionOf(text, key));
   }
-  assert.match(errorOf(() => parseExperiment(JSON.stringify({ ...minimal, adapter: { kind: 'lora', ranks: 4 } }), FILE)).message, /allowed: kind, rank, alpha/);
+  assert.match(errorOf(() => parseExperiment(JSON.stringify({ ...minimal, adapter: { kind: 'lora', ranks: 4 } }), FILE)).message, /unknown property "ranks"; did you mean "rank"\? \(allowed: kind, rank, alpha/);
+  assert.match(errorOf(() => parseExperiment(JSON.stringify({ ...minimal, adapter: { kind: 'LoRA' } }), FILE)).message, /\(got "LoRA"\); did you mean "lora"\?$/);
+  assert.doesNotMatch(errorOf(() => parseExperiment(JSON.stringify({ ...minimal, zzzzzz: 1 }), FILE)).message, /did you mean/);
 });
 
 test('a wrong discriminator says which values are allowed, once', () => {

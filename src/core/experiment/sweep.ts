@@ -6,7 +6,7 @@
  */
 import { ExperimentError, show, toPointer, type ExperimentIssue } from './errors';
 import { ROOT_SCHEMA, resolveSchema, selectBranch } from './defaults';
-import { checkObject, copyJson, rawOf } from './validate';
+import { checkObject, copyJson, didYouMean, rawOf } from './validate';
 import { checkConfig } from './semantic';
 import type { ExperimentConfig, RunSpec } from './types';
 
@@ -52,7 +52,7 @@ function keyProblem(key: string, config: ExperimentConfig): string | undefined {
     const owner = candidates.find((branch) => branch.properties && Object.hasOwn(branch.properties, segment));
     if (!owner) {
       const known = [...new Set(candidates.flatMap((branch) => Object.keys(branch.properties ?? {})))].filter((k) => !UNSWEEPABLE.has(k));
-      return `"${key}" is not a field of this experiment: "${segment}" is not one of ${known.join(', ') || '(no fields: not an object)'}`;
+      return `"${key}" is not a field of this experiment: "${segment}" is not one of ${known.join(', ') || '(no fields: not an object)'}${didYouMean(segment, known)}`;
     }
     node = resolveSchema(owner.properties![segment]);
     value = value && typeof value === 'object' ? (value as Json)[segment] : undefined;

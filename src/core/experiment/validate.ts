@@ -90,7 +90,7 @@ function describeAjvError(error: ErrorObject): LocatedIssue | undefined {
     case 'additionalProperties': {
       const name = String(params.additionalProperty);
       const allowed = Object.keys((parent.properties ?? {}) as object).filter((k) => k !== '$schema');
-      return { path: `${path}/${escape(name)}`, atKey: true, message: `unknown property "${name}" (allowed: ${allowed.join(', ')})` };
+      return { path: `${path}/${escape(name)}`, atKey: true, message: `unknown property "${name}"${didYouMean(name, allowed)} (allowed: ${allowed.join(', ')})` };
     }
     case 'propertyNames': {
       const name = String(params.propertyName);
@@ -110,8 +110,11 @@ function describeAjvError(error: ErrorObject): LocatedIssue | undefined {
       return { path, message: `must be > ${String(params.limit)} ${got}` };
     case 'exclusiveMaximum':
       return { path, message: `must be < ${String(params.limit)} ${got}` };
-    case 'enum':
-      return { path, message: `must be one of ${(params.allowedValues as unknown[]).map((v) => show(v)).join(', ')} ${got}` };
+    case 'enum': {
+      const allowed = params.allowedValues as unknown[];
+      const hint = typeof error.data === 'string' ? didYouMean(error.data, allowed.filter((v): v is string => typeof v === 'string')) : '';
+      return { path, message: `must be one of ${allowed.map((v) => show(v)).join(', ')} ${got}${hint}` };
+    }
     case 'const':
       return { path, message: `must be ${show(params.allowedValue)} ${got}` };
     case 'minItems':
@@ -147,6 +150,30 @@ function tagValueOf(ref: string | undefined, tag: string): unknown {
   const name = (ref ?? '').replace('#/definitions/', '');
   const definitions = schema.definitions as Record<string, { properties?: Record<string, { const?: unknown }> }>;
   return definitions[name]?.properties?.[tag]?.const;
+}
+
+/** `; did you mean "x"?` for a near miss (case or up to two edits), else nothing. */
+export function didYouMean(word: string, candidates: readonly string[]): string {
+  if (word.length > 100) return '';
+  let best: string | undefined;
+  let bestDistance = 3;
+  for (const candidate of candidates) {
+    const distance = candidate.toLowerCase() === word.toLowerCase() ? 0 : editDistance(word, candidate);
+    if (distance < bestDistance && distance < Math.max(2, candidate.length / 2)) [best, bestDistance] = [candidate, distance];
+  }
+  return best === undefined ? '' : `; did you mean "${best}"?`;
+}
+
+function editDistance(a: string, b: string): number {
+  let previous = Array.from({ length: b.length + 1 }, (_, j) => j);
+  for (let i = 1; i <= a.length; i++) {
+    const current = [i];
+    for (let j = 1; j <= b.length; j++) {
+      current[j] = Math.min(previous[j] + 1, current[j - 1] + 1, previous[j - 1] + (a[i - 1] === b[j - 1] ? 0 : 1));
+    }
+    previous = current;
+  }
+  return previous[b.length];
 }
 
 function escape(segment: string): string {
