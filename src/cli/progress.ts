@@ -19,7 +19,7 @@ interface RunProgress {
   samplesPerSec?: number;
   startedMs?: number;
   lastLineMs: number;
-  lastLineFraction: number;
+  lastLineDecile: number;
   state: 'queued' | 'running' | 'done';
 }
 
@@ -54,7 +54,7 @@ abstract class BaseProgress implements ProgressView {
     runs: readonly QueuedRun[],
   ) {
     for (const run of runs) {
-      this.state.set(run.runId, { label: runLabel(run, runs.length), step: 0, totalSteps: 0, lastLineMs: 0, lastLineFraction: 0, state: 'queued' });
+      this.state.set(run.runId, { label: runLabel(run, runs.length), step: 0, totalSteps: 0, lastLineMs: 0, lastLineDecile: 0, state: 'queued' });
     }
   }
 
@@ -126,8 +126,9 @@ class PlainProgress extends BaseProgress {
     if (what === 'start') return this.line(progress, `started ${run.runId}`, now);
     if (what === 'end') return this.line(progress, `${status}  ${this.describe(progress)}`, now);
     const fraction = this.fraction(progress);
-    if (fraction - progress.lastLineFraction >= 0.1 || now - progress.lastLineMs >= 15_000) {
-      progress.lastLineFraction = fraction;
+    const decile = Math.floor(fraction * 10 + 1e-9);
+    if (decile > progress.lastLineDecile || now - progress.lastLineMs >= 15_000) {
+      progress.lastLineDecile = decile;
       this.line(progress, `${Math.floor(fraction * 100)}%  ${this.describe(progress)}`, now);
     }
   }

@@ -85,6 +85,13 @@ test('stop() forces a trainer that ignores it, and the run is cancelled', async 
   assert.match(readRunRecord(runDir).error!, /did not finish in time and was killed/);
 });
 
+test('stop() before the trainer started leaves no run folder behind', async () => {
+  const { handle, runDir } = launchFake({ steps: 3 });
+  const info = await handle.stop(2000);
+  assert.equal(info.status, 'cancelled');
+  assert.equal(existsSync(runDir), false);
+});
+
 test('a finished message whose run.json was not finalised is recorded by the host', async () => {
   const { handle, runDir } = launchFake({ steps: 2, mode: 'finish-without-record' }, { exitAfterFinishedMs: 100 });
   const info = await handle.exited;

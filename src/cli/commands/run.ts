@@ -11,6 +11,7 @@ import { ExperimentError, formatIssue } from '../../core/experiment/errors';
 import { loadExperimentFileWithWarnings } from '../../core/experiment/load';
 import { expandSweep } from '../../core/experiment/sweep';
 import type { RunSpec } from '../../core/experiment/types';
+import type { StartRunOptions } from '../../core/protocol';
 import { DEFAULT_RUNS_DIR } from '../../core/runs/paths';
 import { RunQueue, type QueuedRun } from '../../core/runs/queue';
 import { parse, positiveInteger } from '../args';
@@ -83,12 +84,24 @@ export async function run(args: string[], io: CliIO = processIO): Promise<number
   const notes = { note: (text: string) => io.stderr(text + '\n') };
   const interrupts = handleInterrupts(queue, (text) => notes.note(text));
   try {
-    const runs = specs.map((spec) => queue.enqueue(spec, { runsDir: options.runsDir, ...(options.backend ? { backend: options.backend } : {}) }));
+    const runs = enqueueAll(queue, specs, { runsDir: options.runsDir, ...(options.backend ? { backend: options.backend } : {}) });
     if (!options.json) io.stderr(`${specs.length} run${specs.length === 1 ? '' : 's'} of ${specs[0]!.experiment}, ${concurrency} at a time, in ${options.runsDir}\n`);
     await supervise(queue, runs, io, !options.json, notes);
     return report(runs, io, options.json, interrupts.count() > 0);
   } finally {
     interrupts.dispose();
+  }
+}
+
+/** Queues every run; if one cannot even get a folder (read-only or full disk), none is left running. */
+function enqueueAll(queue: RunQueue, specs: RunSpec[], options: StartRunOptions): QueuedRun[] {
+  const runs: QueuedRun[] = [];
+  try {
+    for (const spec of specs) runs.push(queue.enqueue(spec, options));
+    return runs;
+  } catch (error) {
+    void queue.stopAll(0);
+    throw error;
   }
 }
 

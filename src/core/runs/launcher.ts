@@ -6,7 +6,7 @@
  * Shared by the CLI and the extension's RunManager; no vscode import.
  */
 import { fork, type ChildProcess } from 'node:child_process';
-import { appendFileSync, existsSync } from 'node:fs';
+import { appendFileSync, existsSync, readdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { StringDecoder } from 'node:string_decoder';
 import type { RunSpec } from '../experiment/types';
@@ -205,7 +205,7 @@ export class TrainerHandle extends SafeEmitter<TrainerEvents> {
   private recordOutcome(info: ExitInfo): void {
     if (!this._runDir) return;
     try {
-      const writer = openOrCreate(this._runDir, this.opts);
+      const writer = openOrCreate(this._runDir, this.opts, info.status);
       if (!writer) return;
       if (TERMINAL_STATUSES.includes(writer.record().status)) return;
       writer.finish(info.status, info.error ? { error: info.error } : {});
@@ -267,12 +267,25 @@ export function launchTrainer(opts: LaunchOptions): TrainerHandle {
 }
 
 /** The run's writer, or a fresh run.json in a reserved (still empty) directory if the trainer died before writing one. */
-function openOrCreate(runDir: string, opts: LaunchOptions): RunWriter | undefined {
+function openOrCreate(runDir: string, opts: LaunchOptions, status: RunStatus): RunWriter | undefined {
   if (existsSync(join(runDir, RUN_FILES.record))) return RunWriter.reopen(runDir);
   if (!existsSync(runDir) || !opts.options.runId) return undefined;
+  if (status === 'cancelled') {
+    // Stopped before it began: leave no trace, as for a run cancelled while queued.
+    removeIfUnused(runDir);
+    return undefined;
+  }
   const writer = RunWriter.create(opts.options.runsDir, opts.spec, { runId: opts.options.runId });
   writer.update({ pid: undefined });
   return writer;
+}
+
+function removeIfUnused(dir: string): void {
+  try {
+    if (readdirSync(dir).every((name) => name === RUN_FILES.stderr)) rmSync(dir, { recursive: true });
+  } catch {
+    /* already gone, or in use: leave it */
+  }
 }
 
 /** Buffers output until the run dir is known, then appends it to stderr.log; keeps the last lines. */
