@@ -80,10 +80,10 @@ test('inspect --json gives the full LayerSpectrum objects', async () => {
   assert.equal(parsed.config.kind, 'symlora');
   const [sym, lora] = parsed.layers;
   assert.deepEqual(sym!.eigenvalues.map((v) => Number(v.toFixed(12))), [-3, 1, 0.5]);
-  assert.ok(Math.abs(sym!.relativeNorm - 0.75) < 1e-12);
+  assert.ok(Math.abs(sym!.relativeNorm! - 0.75) < 1e-12);
   assert.ok(sym!.orthogonalityError! < 1e-12);
   assert.ok(sym!.alignment!.every((x) => x >= 0 && x <= 1));
-  assert.equal(lora!.relativeNorm, null, 'NaN (no base) serialises as null');
+  assert.equal(lora!.relativeNorm, undefined, 'no base weight, no relative norm');
   assert.equal(lora!.singularValues.length, 3);
 });
 

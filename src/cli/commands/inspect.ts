@@ -62,7 +62,7 @@ function render(path: string, c: AdapterBundleConfig, layers: AdapterLayerInfo[]
       fmt(s.relativeNorm),
     ]);
   });
-  const note = spectra.some((s) => Number.isNaN(s.relativeNorm)) ? '\n(rel. norm needs base_layers.safetensors beside the adapter)' : '';
+  const note = spectra.some((s) => s.relativeNorm === undefined) ? '\n(rel. norm needs base_layers.safetensors beside the adapter)' : '';
   return `${head}\n${table(rows)}${note}\n`;
 }
 

@@ -232,11 +232,11 @@ function loraLayer(w: LoraLayerWeights): { base: Omit<LayerSpectrum, 'relativeNo
  * The spectrum of one adapted layer's scaled update. With the frozen base weight W (out×in
  * row-major) it also fills relativeNorm = ‖ΔW‖₂/‖W‖₂ and the alignment of the update's top
  * directions with W's (eigenvectors of W's symmetric part for square layers, else left singular
- * vectors). Without W, relativeNorm is NaN and alignment is absent.
+ * vectors). Without W, relativeNorm and alignment are absent.
  */
 export function layerSpectrum(w: AdapterLayerWeights, baseW?: ArrayLike<number>): LayerSpectrum {
   const { base, dirs } = w.kind === 'symlora' ? symloraLayer(w) : loraLayer(w);
-  if (!baseW) return { ...base, relativeNorm: Number.NaN };
+  if (!baseW) return base;
   const [out, inp] = w.shape;
   const info: BaseDirections = baseDirections(baseW, out, inp, w.rank);
   const updateNorm = base.singularValues[0] ?? 0;
