@@ -139,12 +139,11 @@ test('Ctrl-C stops every run gracefully: runs end cancelled, exit code 130', asy
   let stderr = '';
   let stdout = '';
   child.stdout.on('data', (chunk) => (stdout += chunk));
-  await new Promise<void>((resolve) =>
-    child.stderr.on('data', (chunk) => {
-      stderr += chunk;
-      if (/started /.test(stderr)) resolve();
-    }),
-  );
+  child.stderr.on('data', (chunk) => (stderr += chunk));
+  // Interrupt once the first trainer is really training (it has written its run.json).
+  const runsDir = join(dir, 'runs');
+  const training = () => existsSync(runsDir) && readdirSync(runsDir).some((name) => existsSync(join(runsDir, name, 'metrics.jsonl')));
+  while (!training() && child.exitCode === null) await new Promise((resolve) => setTimeout(resolve, 50));
   child.kill('SIGINT');
   const code = await new Promise<number | null>((resolve) => child.on('exit', (c) => resolve(c)));
   assert.equal(code, 130, stderr);
