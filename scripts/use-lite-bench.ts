@@ -1,7 +1,8 @@
 /**
  * Training throughput of USE-Lite with adapters inside attention (issue 4): sentences per second
  * for one optimiser step (forward + backward + Adam) at batch 32 on real amazon sentences, and
- * for inference. Usage: node --import tsx scripts/use-lite-bench.ts [backend] [steps]
+ * for inference. CPU time is reported beside wall time: on a shared machine it is the figure that
+ * does not depend on the load. Usage: node --import tsx scripts/use-lite-bench.ts [backend] [steps]
  */
 import { loadavg } from 'node:os';
 import * as tf from '@tensorflow/tfjs-core';
@@ -9,7 +10,7 @@ import { initBackend } from '../src/core/backend';
 import { loadDataset } from '../src/core/data/registry';
 import type { AdapterConfig } from '../src/core/experiment/types';
 import { applyAdapterPlan, buildModel } from '../src/core/models/build';
-import { registerUseLite, tokenizeDataset } from '../src/core/models/useLite';
+import { tokenizeDataset } from '../src/core/models/useLite';
 import { Rng } from '../src/core/rng';
 import { crossEntropy } from '../src/core/train/loss';
 import { Adam } from '../src/core/train/optimizer';
@@ -21,7 +22,6 @@ const ATTENTION = ['encoder.*.attn.q', 'encoder.*.attn.k', 'encoder.*.attn.v', '
 async function main(): Promise<void> {
   const backend = await initBackend(process.argv[2] ?? 'wasm');
   const steps = Number(process.argv[3] ?? 10);
-  registerUseLite();
   const task = { dataset: 'sentiment' as const, options: { domains: ['amazon'], features: 'text' }, trainSize: 320, valSize: 0, testSize: 320 };
   const data = await tokenizeDataset(await loadDataset(task, { seed: 0 }), MAX_TOKENS);
   const tokens = Array.from(data.train.x).filter((v) => v >= 0).length / data.train.count;
@@ -43,14 +43,18 @@ async function main(): Promise<void> {
       };
       step(0); // warm-up: kernel compilation, first allocations
       const t0 = performance.now();
+      const cpu0 = process.cpuUsage();
       for (let i = 1; i <= steps; i++) step(i);
       const perStep = (performance.now() - t0) / steps;
+      const cpu = process.cpuUsage(cpu0);
+      const cpuPerStep = (cpu.user + cpu.system) / 1000 / steps;
       const t1 = performance.now();
       tf.tidy(() => model.forward(tf.tensor2d(data.test.x, [data.test.count, MAX_TOKENS])).dataSync());
       const inferMs = performance.now() - t1;
       const trainable = adapted.trainable.reduce((s, v) => s + v.size, 0);
       console.log(
-        `${kind} r=${rank}: ${trainable} trainable, train step ${perStep.toFixed(0)} ms = ${((BATCH * 1000) / perStep).toFixed(0)} sentences/s; ` +
+        `${kind} r=${rank}: ${trainable} trainable, train step ${perStep.toFixed(0)} ms wall = ${((BATCH * 1000) / perStep).toFixed(0)} sentences/s ` +
+          `(${cpuPerStep.toFixed(0)} ms CPU = ${((BATCH * 1000) / cpuPerStep).toFixed(0)} sentences per CPU-second); ` +
           `inference ${((data.test.count * 1000) / inferMs).toFixed(0)} sentences/s`,
       );
       optimizer.dispose();

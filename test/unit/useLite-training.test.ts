@@ -11,7 +11,7 @@ import { loadDataset } from '../../src/core/data/registry';
 import type { Dataset } from '../../src/core/data/types';
 import type { AdapterConfig } from '../../src/core/experiment/types';
 import { applyAdapterPlan, buildModel } from '../../src/core/models/build';
-import { registerUseLite, tokenizeDataset, useLiteLinears, useLiteOtherParams, type UseLiteEncoder } from '../../src/core/models/useLite';
+import { tokenizeDataset, useLiteLinears, useLiteOtherParams, type UseLiteEncoder } from '../../src/core/models/useLite';
 import { gatherRows } from '../../src/core/models/useLite/rows';
 import { Rng } from '../../src/core/rng';
 import { crossEntropy } from '../../src/core/train/loss';
@@ -22,7 +22,6 @@ let data: Dataset;
 
 before(async () => {
   await initBackend('wasm');
-  registerUseLite();
   const task = { dataset: 'sentiment' as const, options: { domains: ['amazon'], features: 'text' }, trainSize: 64, valSize: 0, testSize: 16 };
   data = await tokenizeDataset(await loadDataset(task, { seed: 1 }), MAX_TOKENS);
 });

@@ -4,6 +4,7 @@
  */
 import type { AdapterConfig, ModelConfig } from '../experiment/types';
 import { linearLayout, matchesAny, type LinearLayout } from '../models/layout';
+import { useLiteOtherParams } from '../models/useLite/dims';
 import type { LayerParamCount, ParamReport } from '../protocol';
 
 export type LayerRole = 'lora' | 'symlora' | 'full' | 'head' | 'frozen';
@@ -58,7 +59,7 @@ function otherParams(model: ModelConfig): { name: string; count: number }[] {
       return others;
     }
     case 'use-lite':
-      return []; // USE-Lite's embeddings and norms stay frozen and are counted by its own loader.
+      return useLiteOtherParams();
   }
 }
 

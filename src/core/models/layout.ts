@@ -4,6 +4,7 @@
  * Shapes are [out, in], as in PyTorch and PEFT.
  */
 import type { ModelConfig } from '../experiment/types';
+import { useLiteLinears } from './useLite/dims';
 
 export interface LinearLayout {
   name: string;
@@ -11,9 +12,6 @@ export interface LinearLayout {
   /** The classifier head is never adapted; `head` / `trainHead` train it directly. */
   isHead: boolean;
 }
-
-/** USE-Lite's fixed dimensions (see src/core/models/useLite). */
-export const USE_LITE_DIMS = { layers: 2, dModel: 512, ffnDim: 2048, outDim: 512 } as const;
 
 export function linearLayout(model: ModelConfig): LinearLayout[] {
   switch (model.arch) {
@@ -40,19 +38,8 @@ export function linearLayout(model: ModelConfig): LinearLayout[] {
       layers.push({ name: 'head', shape: [model.classes, d], isHead: true });
       return layers;
     }
-    case 'use-lite': {
-      const { layers: count, dModel: d, ffnDim } = USE_LITE_DIMS;
-      const layers: LinearLayout[] = [];
-      for (let l = 0; l < count; l++) {
-        for (const p of ['q', 'k', 'v', 'o']) {
-          layers.push({ name: `encoder.${l}.attn.${p}`, shape: [d, d], isHead: false });
-        }
-        layers.push({ name: `encoder.${l}.ffn.up`, shape: [ffnDim, d], isHead: false });
-        layers.push({ name: `encoder.${l}.ffn.down`, shape: [d, ffnDim], isHead: false });
-      }
-      layers.push({ name: 'head', shape: [model.classes, USE_LITE_DIMS.outDim], isHead: true });
-      return layers;
-    }
+    case 'use-lite':
+      return useLiteLinears(model.classes);
   }
 }
 

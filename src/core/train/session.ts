@@ -67,6 +67,11 @@ export async function prepareRun(spec: RunSpec, options: PrepareOptions = {}): P
     } else {
       options.log?.(`loading dataset ${config.task.dataset}`);
       dataset = await loadDataset(config.task, { seed: config.seed, baseDir: options.baseDir });
+      if (config.model.arch === 'use-lite') {
+        // Tokenise once (cacheable); the encoder's outputs are never cached since adapters sit inside it.
+        const { tokenizeDataset } = await import('../models/useLite/tokenize');
+        dataset = await tokenizeDataset(dataset, config.model.maxTokens, options.log);
+      }
     }
     checkInputShape(config, dataset);
     const adapted = applyAdapterPlan(model, config.adapter, new Rng(config.seed, STREAMS.adapter));
