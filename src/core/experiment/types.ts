@@ -1,6 +1,6 @@
 /**
  * The experiment file (`*.symlora.json`) as TypeScript types.
- * The JSON Schema in `schema.ts` is the source of truth for validation; these types mirror it
+ * The JSON Schema in `schemas/experiment.schema.json` is the source of truth for validation; these types mirror it
  * after defaults have been applied (see `defaults.ts`), so every field here is present.
  */
 
