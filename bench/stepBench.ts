@@ -9,6 +9,7 @@ import { initBackend } from '../src/core/backend';
 import type { Dataset, Split } from '../src/core/data/types';
 import type { TrainConfig } from '../src/core/experiment/types';
 import { applyAdapterPlan, buildModel } from '../src/core/models/build';
+import { matmulImplementation, mm } from '../src/core/ops';
 import { Rng } from '../src/core/rng';
 import { trainModel } from '../src/core/train/loop';
 import { adapterFor, KINDS, WORKLOADS, type AdapterKind, type Workload } from './workloads';
@@ -24,7 +25,7 @@ export interface StepPlan {
 export function planFor(backend: string, workload: Workload, quick: boolean): StepPlan {
   const slow = backend === 'cpu';
   if (workload.name === 'mlp') return slow ? { warmup: 1, blocks: quick ? 2 : 3, stepsPerBlock: 1 } : { warmup: 5, blocks: quick ? 5 : 9, stepsPerBlock: 5 };
-  return slow ? { warmup: 1, blocks: 2, stepsPerBlock: 1 } : { warmup: 2, blocks: quick ? 3 : 7, stepsPerBlock: 2 };
+  return slow ? { warmup: 1, blocks: 2, stepsPerBlock: 1 } : { warmup: quick ? 1 : 2, blocks: quick ? 3 : 7, stepsPerBlock: quick ? 1 : 2 };
 }
 
 function randomSplit(rng: Rng, count: number, featureSize: number, classes: number): Split {
@@ -107,6 +108,56 @@ export async function benchStep(backend: string, workload: Workload, kind: Adapt
   };
 }
 
+/** GFLOP/s of a 512³ product: tf.matMul (the backend's kernel) and ops.mm (our kernel choice). */
+export function benchMatmul(backend: string, n = 512, reps = 15): Record<string, unknown>[] {
+  const a = tf.randomNormal([n, n]) as tf.Tensor2D;
+  const b = tf.variable(tf.randomNormal([n, n]), false) as unknown as tf.Tensor2D;
+  const variants: [string, () => tf.Tensor][] = [
+    ['tf.matMul', () => tf.matMul(a, b)],
+    ['tf.matMul transposeB', () => tf.matMul(a, b, false, true)],
+    [`ops.mm (${matmulImplementation()})`, () => mm(a, b)],
+  ];
+  const rows = variants.map(([variant, f]) => {
+    const slow = backend === 'cpu' || variant.includes('transpose');
+    const count = slow ? 3 : reps;
+    for (let i = 0; i < 2; i++) f().dispose();
+    const times: number[] = [];
+    const cpuTimes: number[] = [];
+    for (let i = 0; i < count; i++) {
+      const t = performance.now();
+      const c = cpuMs();
+      const out = f();
+      out.dataSync();
+      out.dispose();
+      times.push(performance.now() - t);
+      cpuTimes.push(cpuMs() - c);
+    }
+    const summary = summarize(times);
+    const cpuMedianMs = summarize(cpuTimes).medianMs;
+    const gflops = (ms: number) => (2 * n ** 3) / ms / 1e6;
+    return { name: `matmul ${n} ${variant}`, group: 'matmul', backend, variant, ...summary, cpuMedianMs, gflops: gflops(summary.medianMs), cpuGflops: gflops(cpuMedianMs) };
+  });
+  a.dispose();
+  b.dispose();
+  return rows;
+}
+
+/** Tensor count through `steps` training steps of a small SymLoRA MLP (with evals): a leak shows as growth. */
+export async function benchLeak(backend: string, steps: number): Promise<Record<string, unknown>> {
+  const workload: Workload = { name: 'leak', model: { arch: 'mlp', inputDim: 64, hidden: [64, 64], classes: 10, activation: 'relu' }, batch: 32, targets: ['hidden.*'] };
+  const dataset = syntheticDataset(workload, steps * workload.batch);
+  dataset.val = { ...dataset.train, count: 64, x: dataset.train.x.subarray(0, 64 * 64), y: dataset.train.y.subarray(0, 64) };
+  const model = await buildModel(workload.model, new Rng(1, 1));
+  const adapted = applyAdapterPlan(model, adapterFor('symlora', workload), new Rng(1, 3));
+  const counts: number[] = [];
+  await trainModel(
+    { model, adapted, dataset, train: { ...TRAIN, batchSize: workload.batch, evalEvery: 100 }, seed: 1, loss: 'cross-entropy' },
+    { onTrain: (r) => { if (r.step === 1 || r.step % 100 === 0) counts.push(tf.memory().numTensors); } },
+  );
+  model.dispose();
+  return { name: `tensor count over ${steps} steps`, group: 'leak', backend, steps, first: counts[0], last: counts[counts.length - 1], growth: counts[counts.length - 1] - counts[0], counts };
+}
+
 async function main(): Promise<void> {
   const args = process.argv.slice(2);
   const flag = (name: string) => { const i = args.indexOf(name); return i >= 0 ? args[i + 1] : undefined; };
@@ -115,11 +166,16 @@ async function main(): Promise<void> {
   const only = flag('--only');
   const kinds = (flag('--kinds')?.split(',') as AdapterKind[] | undefined) ?? KINDS;
   const info = await initBackend(backendName);
+  const emit = (row: unknown) => process.stdout.write(`${JSON.stringify(row)}\n`);
+  emit({ group: 'backend', backend: info.name, simd: info.simd, notes: info.notes, matmul: matmulImplementation() });
+  if (!args.includes('--no-matmul')) benchMatmul(info.name).forEach(emit);
+  if (!args.includes('--no-leak') && info.name !== 'cpu') emit(await benchLeak(info.name, quick ? 200 : 1000));
   for (const workload of WORKLOADS.filter((w) => !only || w.name === only)) {
     for (const kind of kinds) {
-      if (backendName === 'cpu' && workload.name === 'transformer' && (quick || kind === 'full')) continue;
+      // The pure-JS backend needs seconds per step: quick mode gives it the matmul row only.
+      if (backendName === 'cpu' && (quick || (workload.name === 'transformer' && kind === 'full'))) continue;
       const row = await benchStep(info.name, workload, kind, planFor(info.name, workload, quick));
-      process.stdout.write(`${JSON.stringify(row)}\n`);
+      emit(row);
     }
   }
 }

@@ -114,7 +114,7 @@ def build(workload, kind, rank):
 def plan_for(workload, quick):
     if workload["name"] == "mlp":
         return dict(warmup=5, blocks=5 if quick else 9, steps=5)
-    return dict(warmup=2, blocks=3 if quick else 7, steps=2)
+    return dict(warmup=1, blocks=3, steps=1) if quick else dict(warmup=2, blocks=7, steps=2)
 
 
 def quantile(xs, q):
@@ -174,14 +174,16 @@ def bench_step(workload, kind, rank, quick):
 def bench_matmul(n, label, fn, reps):
     for _ in range(3):
         fn()
-    times = []
+    times, cpu = [], []
     for _ in range(reps):
-        t0 = time.perf_counter()
+        t0, c0 = time.perf_counter(), time.process_time()
         fn()
         times.append(time.perf_counter() - t0)
-    med = quantile(times, 0.5)
-    return {"name": f"matmul {n}", "group": "matmul", "backend": label, "medianMs": med * 1000, "p10Ms": quantile(times, 0.1) * 1000,
-            "p90Ms": quantile(times, 0.9) * 1000, "samples": reps, "gflops": 2 * n**3 / med / 1e9}
+        cpu.append(time.process_time() - c0)
+    med, cmed = quantile(times, 0.5), quantile(cpu, 0.5)
+    return {"name": f"matmul {n} {label}", "group": "matmul", "backend": label, "variant": label, "medianMs": med * 1000,
+            "p10Ms": quantile(times, 0.1) * 1000, "p90Ms": quantile(times, 0.9) * 1000, "samples": reps, "cpuMedianMs": cmed * 1000,
+            "gflops": 2 * n**3 / med / 1e9, "cpuGflops": 2 * n**3 / max(cmed, 1e-9) / 1e9}
 
 
 def main():
