@@ -14,7 +14,7 @@ import type { HostToWebview, RunInfo } from '../../src/core/webviewProtocol';
 import { applyTheme, createLineChart, describeChart, HIDDEN_FROM_LEGEND, type LineDataset, type Point } from '../shared/charts';
 import { chartBox, el, showApp } from '../shared/dom';
 import { connectToHost } from '../shared/messaging';
-import { recordValues, Series, type XAxis } from '../shared/series';
+import { forEachRecordValue, Series, type XAxis } from '../shared/series';
 import { readTheme, watchTheme, withAlpha } from '../shared/theme';
 import { exposeForTests, getUiState, postToHost, setUiState } from '../shared/vscodeApi';
 
@@ -76,15 +76,21 @@ function seriesOf(runId: string, key: string): Series {
 
 function appendRecords(runId: string, records: MetricRecord[]): void {
   const before = new Set(series.get(runId)?.keys());
-  for (const record of records) {
-    for (const [key, value] of recordValues(record)) seriesOf(runId, key).append(record.step, record.time, value);
-  }
+  storeRecords(runId, records);
   if (!isSelected(runId)) return;
   const created = [...(series.get(runId)?.keys() ?? [])].some((key) => !before.has(key));
   // A new series needs a dataset; otherwise the chart already holds the arrays and only redraws.
   if (created) rebuildDatasets();
   else PANELS.forEach((panel) => dirty.add(panel.key));
   scheduleRender();
+}
+
+function storeRecords(runId: string, records: MetricRecord[]): void {
+  for (const record of records) {
+    forEachRecordValue(record, (key, value) => {
+      if (typeof value === 'number') seriesOf(runId, key).append(record.step, record.time, value);
+    });
+  }
 }
 
 function isSelected(runId: string): boolean {
@@ -114,9 +120,7 @@ function handleMessage(message: HostToWebview): void {
       runs.clear();
       series.clear();
       message.runs.forEach((run) => runs.set(run.id, run));
-      for (const [runId, records] of Object.entries(message.metrics)) {
-        for (const record of records) for (const [key, value] of recordValues(record)) seriesOf(runId, key).append(record.step, record.time, value);
-      }
+      for (const [runId, records] of Object.entries(message.metrics)) storeRecords(runId, records);
       initialised = true;
       setSelection(state.selected ?? message.selected ?? defaultSelection(message.runs));
       return;
@@ -187,14 +191,28 @@ function rebuildDatasets(): void {
 }
 
 let frameRequested = false;
+let lastRenderMs = 0;
+let lastRenderEnd = 0;
+/**
+ * Redraws dirty charts in the next animation frame. When a redraw is expensive (huge series),
+ * the next one waits as long as the last took, so drawing never takes more than about half the
+ * main thread and the controls stay responsive.
+ */
 function scheduleRender(): void {
   if (frameRequested) return;
   frameRequested = true;
-  requestAnimationFrame(() => {
-    frameRequested = false;
-    for (const key of dirty) charts.get(key)?.update('none');
-    dirty.clear();
-  });
+  const draw = () =>
+    requestAnimationFrame(() => {
+      frameRequested = false;
+      const start = performance.now();
+      for (const key of dirty) charts.get(key)?.update('none');
+      dirty.clear();
+      lastRenderEnd = performance.now();
+      lastRenderMs = lastRenderEnd - start;
+    });
+  const wait = lastRenderEnd + lastRenderMs - performance.now();
+  if (wait > 0) setTimeout(draw, wait);
+  else draw();
 }
 
 function configureScales(): void {

@@ -11,21 +11,25 @@ import { EmaSmoother } from './smoothing';
 
 export type XAxis = 'step' | 'time';
 
-/** Dotted names of the values a MetricRecord carries: train.loss, val.accuracy, lr, samplesPerSec … */
+/** Calls `visit` with each value a MetricRecord carries: train.loss, val.accuracy, lr, samplesPerSec … */
+export function forEachRecordValue(record: MetricRecord, visit: (key: string, value: number) => void): void {
+  if (record.kind === 'train') {
+    visit('train.loss', record.loss);
+    if (typeof record.accuracy === 'number') visit('train.accuracy', record.accuracy);
+    visit('lr', record.lr);
+    visit('samplesPerSec', record.samplesPerSec);
+  } else {
+    visit(record.split === 'val' ? 'val.loss' : 'test.loss', record.loss);
+    if (typeof record.accuracy === 'number') visit(record.split === 'val' ? 'val.accuracy' : 'test.accuracy', record.accuracy);
+  }
+}
+
+/** The same as pairs (for code where allocation does not matter). */
 export function recordValues(record: MetricRecord): [string, number][] {
   const out: [string, number][] = [];
-  const add = (key: string, value: number | undefined) => {
+  forEachRecordValue(record, (key, value) => {
     if (typeof value === 'number') out.push([key, value]);
-  };
-  if (record.kind === 'train') {
-    add('train.loss', record.loss);
-    add('train.accuracy', record.accuracy);
-    add('lr', record.lr);
-    add('samplesPerSec', record.samplesPerSec);
-  } else {
-    add(`${record.split}.loss`, record.loss);
-    add(`${record.split}.accuracy`, record.accuracy);
-  }
+  });
   return out;
 }
 
@@ -34,7 +38,6 @@ export const DEFAULT_SERIES_CAPACITY = 250_000;
 export class Series {
   readonly step: number[] = [];
   readonly time: number[] = [];
-  readonly value: number[] = [];
   readonly raw: Point[] = [];
   readonly smooth: Point[] = [];
   private smoother: EmaSmoother;
@@ -48,13 +51,17 @@ export class Series {
   }
 
   get length(): number {
-    return this.value.length;
+    return this.raw.length;
+  }
+
+  /** The raw values (a copy). */
+  get values(): number[] {
+    return this.raw.map((p) => p.y);
   }
 
   append(step: number, time: number, value: number): void {
     this.step.push(step);
     this.time.push(time);
-    this.value.push(value);
     const x = this.axis === 'step' ? step : time;
     this.raw.push({ x, y: value });
     this.smooth.push({ x, y: this.smoother.push(value) });
@@ -73,13 +80,13 @@ export class Series {
 
   setSmoothing(weight: number): void {
     this.smoother = new EmaSmoother(weight);
-    this.value.forEach((v, i) => (this.smooth[i].y = this.smoother.push(v)));
+    this.raw.forEach((p, i) => (this.smooth[i].y = this.smoother.push(p.y)));
   }
 
   /** Thins the stored history to `target` points (LTTB on the raw values), keeping array identities. */
   compact(target: number): void {
-    const keep = lttbIndices(this.step, this.value, target);
-    for (const array of [this.step, this.time, this.value, this.raw, this.smooth] as unknown[][]) keepIndicesInPlace(array, keep);
+    const keep = lttbIndices(this.step, this.values, target);
+    for (const array of [this.step, this.time, this.raw, this.smooth] as unknown[][]) keepIndicesInPlace(array, keep);
     // Smoothed values are kept as computed on the full history; the smoother continues from its state.
   }
 }

@@ -19,14 +19,20 @@ export type Row = Record<string, Cell>;
 export function sortRows(rows: readonly Row[], sort: SortState | undefined): Row[] {
   if (!sort) return rows.slice();
   const sign = sort.direction === 'asc' ? 1 : -1;
-  return rows.slice().sort((a, b) => sign * compareCells(a[sort.key], b[sort.key]));
+  return rows.slice().sort((a, b) => {
+    const [emptyA, emptyB] = [isEmpty(a[sort.key]), isEmpty(b[sort.key])];
+    // Empty cells go last whichever the direction.
+    if (emptyA || emptyB) return emptyA === emptyB ? 0 : emptyA ? 1 : -1;
+    return sign * compareCells(a[sort.key], b[sort.key]);
+  });
 }
 
-/** Numbers numerically, text naturally; empty cells last whatever the direction's sign. */
+function isEmpty(value: Cell): boolean {
+  return value === null || value === undefined || value === '' || (typeof value === 'number' && Number.isNaN(value));
+}
+
+/** Numbers numerically, text naturally. */
 function compareCells(a: Cell, b: Cell): number {
-  const emptyA = a === null || a === undefined || (typeof a === 'number' && Number.isNaN(a));
-  const emptyB = b === null || b === undefined || (typeof b === 'number' && Number.isNaN(b));
-  if (emptyA || emptyB) return emptyA === emptyB ? 0 : emptyA ? 1 : -1;
   if (typeof a === 'number' && typeof b === 'number') return a - b;
   return String(a).localeCompare(String(b), undefined, { numeric: true });
 }
