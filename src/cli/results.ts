@@ -76,6 +76,12 @@ export function resultsTable(results: RunResult[]): string {
 export function failureNotes(results: RunResult[]): string {
   return results
     .filter((r) => r.status !== 'completed' && r.error)
-    .map((r) => `${r.id} ${r.status}: ${r.error!.split('\n').slice(0, 12).join('\n    ')}\n  (log: ${r.dir}/stderr.log)\n`)
+    .map((r) => `${r.id} ${r.status}: ${shorten(r.error!).join('\n    ')}\n  (log: ${r.dir}/stderr.log)\n`)
     .join('');
+}
+
+/** The headline and the last lines of a long error (where a stack trace ends up saying what went wrong). */
+function shorten(error: string, keep = 10): string[] {
+  const lines = error.split('\n');
+  return lines.length <= keep + 2 ? lines : [lines[0]!, `… (${lines.length - 1 - keep} more lines in the log)`, ...lines.slice(-keep)];
 }

@@ -8,7 +8,7 @@ import { closeSync, openSync, readFileSync, statSync, unlinkSync, writeSync, mkd
 import { hostname } from 'node:os';
 import { dirname } from 'node:path';
 import { randomBytes } from 'node:crypto';
-import { RunStoreError, storeError } from './errors';
+import { guarded, RunStoreError, storeError } from './errors';
 import { isProcessAlive } from './reader';
 
 export interface LockOwner {
@@ -45,7 +45,7 @@ export function tryAcquireLock(path: string, options: LockOptions = {}): HeldLoc
 export async function acquireLock(path: string, options: LockOptions = {}): Promise<HeldLock> {
   const deadline = Date.now() + (options.timeoutMs ?? 600_000);
   const poll = options.pollMs ?? 100;
-  mkdirSync(dirname(path), { recursive: true });
+  guarded('create the directory for lock', dirname(path), () => mkdirSync(dirname(path), { recursive: true }));
   for (;;) {
     const lock = tryAcquireLock(path, options);
     if (lock) return lock;
