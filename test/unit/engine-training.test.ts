@@ -7,9 +7,10 @@ import * as tf from '@tensorflow/tfjs-core';
 import { test, before } from 'node:test';
 import assert from 'node:assert/strict';
 import { initBackend } from '../../src/core/backend';
-import { evaluate, trainModel, type Checkpoint } from '../../src/core/train/loop';
+import { DivergedError, evaluate, trainModel, type Checkpoint } from '../../src/core/train/loop';
 import { adapterWeights, prepareRun } from '../../src/core/train/session';
 import { symloraEigen } from '../../src/core/linalg/spectra';
+import { EPOCH_STREAM_BASE, Rng } from '../../src/core/rng';
 import type { MetricRecord } from '../../src/core/protocol';
 import { specOf, teacherConfig } from '../helpers/configs';
 
@@ -119,5 +120,23 @@ test("adapter kind 'none' evaluates the base without training it", async () => {
   assert.equal(result.status, 'completed');
   assert.deepEqual(records.map((r) => r.kind === 'eval' && r.split), ['val', 'test']);
   assert.ok(result.summary.final.testAccuracy >= 0 && result.summary.final.testAccuracy <= 1);
+  run.dispose();
+});
+
+test('a NaN loss stops the run with DivergedError naming the step, instead of training on', async () => {
+  const config = teacherConfig({ train: { epochs: 2 } });
+  const run = await prepareRun(specOf(config));
+  // Poison one example: the batch that contains it has a NaN loss.
+  const poisoned = run.dataset.train.x.slice();
+  poisoned.fill(Number.NaN, 0, 16);
+  const dataset = { ...run.dataset, train: { ...run.dataset.train, x: poisoned } };
+  const position = Array.from(new Rng(config.seed, EPOCH_STREAM_BASE).permutation(dataset.train.count)).indexOf(0);
+  const badStep = Math.floor(position / config.train.batchSize) + 1;
+  let steps = 0;
+  await assert.rejects(
+    trainModel({ model: run.model, adapted: run.adapted, dataset, train: config.train, seed: config.seed, loss: run.loss }, { onTrain: () => (steps += 1) }),
+    (err: unknown) => err instanceof DivergedError && err.step === badStep && err.message === `diverged: loss is NaN at step ${badStep}`,
+  );
+  assert.equal(steps, badStep - 1, 'no step after the bad batch');
   run.dispose();
 });
