@@ -43,8 +43,8 @@ type Described = {
   charts: Record<string, { xScale: string; yScale: string; datasets: { label: string; length: number; data: { x: number; y: number; label?: string }[] }[] }>;
 };
 
-async function openWithFixture(theme: 'light' | 'dark' = 'dark'): Promise<WebviewPage> {
-  const view = await browser.open('compare', { theme });
+async function openWithFixture(theme: 'light' | 'dark' = 'dark', initialState?: unknown): Promise<WebviewPage> {
+  const view = await browser.open('compare', { theme, initialState });
   const { runs, metrics } = fixture();
   await view.post({ type: 'init', runs, metrics } satisfies HostToWebview);
   await view.page.waitForSelector('#compare-table tbody tr');
@@ -109,13 +109,20 @@ test('table shows only differing config fields and each run’s results; sorting
   assert.match(lines[0], /^\| run \| adapter\.kind \| seed \|/);
   assert.match(lines[1], /^\| --- \| --- \| ---: \|/);
   assert.match(lines[2], /^\| symlora-r4-s3 \| symlora \| 3 \|/);
+
+  // The group checkbox (keyboard: Space) folds the seeds into one row per configuration.
+  await view.page.locator('#group-seeds').focus();
+  await view.page.keyboard.press('Space');
+  d = await view.describe<Described>();
+  assert.equal(d.state.groupSeeds, true);
+  assert.deepEqual(d.table.rows.map((r) => r[0]).sort(), ['lora r4 (seeds 1, 2, 3)', 'symlora r4 (seeds 1, 2, 3)']);
   await assertClean(view);
   await view.page.close();
 });
 
-test('grouping by seed: mean ± t-interval in table, curves and CSV; scatter per adapter kind', async () => {
-  const view = await openWithFixture();
-  await view.page.locator('#group-seeds').click();
+test('grouping by seed (asked for by the host’s initial state): mean ± t-interval in table, curves and CSV; scatter per adapter kind', async () => {
+  const view = await openWithFixture('dark', { groupSeeds: true });
+  assert.equal(await view.page.locator('#group-seeds').evaluate((e: any) => e.checked), true);
   await nextFrames(view.page);
   const d = await view.describe<Described>(true);
   assert.equal(d.table.rows.length, 2);

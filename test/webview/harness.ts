@@ -148,14 +148,14 @@ export class WebviewBrowser {
     return new WebviewBrowser(context, dir);
   }
 
-  async open(view: ViewName, options: { theme?: ThemeName; title?: string } = {}): Promise<WebviewPage> {
+  async open(view: ViewName, options: { theme?: ThemeName; title?: string; initialState?: unknown } = {}): Promise<WebviewPage> {
     const page = await this.context.newPage();
     const problems: string[] = [];
     page.on('console', (m) => {
       if (m.type() === 'error') problems.push(`console error: ${m.text()}`);
     });
     page.on('pageerror', (e) => problems.push(`page error: ${e.message}`));
-    await page.route('**/*', (route) => this.serve(view, route.request().url(), options.title ?? view, problems).then((r) => (r ? route.fulfill(r) : route.abort())));
+    await page.route('**/*', (route) => this.serve(view, route.request().url(), options, problems).then((r) => (r ? route.fulfill(r) : route.abort())));
     // tsx compiles with keepNames: functions serialised into the page call its __name helper.
     await page.addInitScript({ content: 'globalThis.__name = (fn) => fn;' });
     await page.addInitScript(initScript, { theme: THEMES[options.theme ?? 'dark'] });
@@ -189,7 +189,7 @@ export class WebviewBrowser {
     };
   }
 
-  private async serve(view: ViewName, url: string, title: string, problems: string[]) {
+  private async serve(view: ViewName, url: string, options: { title?: string; initialState?: unknown }, problems: string[]) {
     const { origin, pathname } = new URL(url);
     if (origin !== ORIGIN) {
       problems.push(`request outside the webview origin: ${url}`);
@@ -197,7 +197,8 @@ export class WebviewBrowser {
     }
     if (pathname === '/index.html') {
       const html = renderWebviewHtml({
-        title,
+        title: options.title ?? view,
+        initialState: options.initialState,
         scriptUri: `${ORIGIN}/dist/${view}.js`,
         styleUris: [`${ORIGIN}/media/css/webview.css`],
         cspSource: ORIGIN,

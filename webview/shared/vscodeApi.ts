@@ -34,10 +34,28 @@ export function postToHost(message: WebviewToHost): void {
   vscode().postMessage(message);
 }
 
-/** The UI state saved by setUiState, merged over `defaults` (so new fields get defaults after an upgrade). */
+/**
+ * UI state: `defaults`, overridden by the host's initial state (renderWebviewHtml's
+ * `initialState`, a JSON data block), overridden by what setUiState saved before a reload.
+ */
 export function getUiState<T extends object>(defaults: T): T {
   const saved = vscode().getState();
-  return typeof saved === 'object' && saved !== null ? { ...defaults, ...(saved as Partial<T>) } : { ...defaults };
+  return { ...defaults, ...asObject(readInitialState()), ...asObject(saved) } as T;
+}
+
+/** The JSON block html.ts writes (id "symlora-initial-state"), or undefined. */
+export function readInitialState(): unknown {
+  const block = document.getElementById('symlora-initial-state');
+  if (!block?.textContent) return undefined;
+  try {
+    return JSON.parse(block.textContent);
+  } catch {
+    return undefined;
+  }
+}
+
+function asObject(value: unknown): object {
+  return typeof value === 'object' && value !== null && !Array.isArray(value) ? value : {};
 }
 
 export function setUiState<T extends object>(state: T): void {
