@@ -8,6 +8,9 @@ import { readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import type { RunSpec } from '../core/experiment/types';
 import { encodeAdapter } from '../core/io/adapterFile';
+import { ExperimentError } from '../core/experiment/errors';
+import { checkConfig } from '../core/experiment/semantic';
+import { validateExperimentObject } from '../core/experiment/validate';
 import type { HostToTrainer, MetricRecord, RunRecord, RunStatus, StartRunOptions, TrainerToHost } from '../core/protocol';
 import { readMetrics, readRunRecord } from '../core/runs/reader';
 import { RUN_FILES } from '../core/runs/paths';
@@ -65,6 +68,7 @@ async function startRun(spec: RunSpec, options: StartRunOptions): Promise<void> 
   let summary: RunRecord['summary'];
   const started = performance.now();
   try {
+    checkSpec(spec);
     const log = (message: string) => void send({ type: 'log', level: 'info', message });
     run = await prepareRun(spec, {
       backend: options.backend,
@@ -142,7 +146,9 @@ async function startRun(spec: RunSpec, options: StartRunOptions): Promise<void> 
     status = 'failed';
     error = err instanceof DivergedError ? err.message : err instanceof Error ? err.message : String(err);
     try {
-      writer?.finish('failed', { error });
+      // A run that failed before its directory was written still leaves a readable record.
+      writer ??= RunWriter.create(options.runsDir, spec, { runId: options.runId });
+      writer.finish('failed', { error });
     } catch (writeErr) {
       error += ` (and the run record could not be updated: ${writeErr instanceof Error ? writeErr.message : String(writeErr)})`;
     }
@@ -157,6 +163,17 @@ async function startRun(spec: RunSpec, options: StartRunOptions): Promise<void> 
   await send({ type: 'finished', runId: writer?.id ?? options.runId ?? '', status, summary, error, wallTimeSec });
   running = false;
   exitSoon(status === 'completed' || status === 'cancelled' ? 0 : 1);
+}
+
+/**
+ * The host validated the experiment file, but the trainer trusts nothing it receives: the config is
+ * checked again against the schema and the semantic rules before anything is built.
+ */
+function checkSpec(spec: RunSpec): void {
+  const label = spec.sourceFile ?? 'run spec';
+  const config = validateExperimentObject({ ...spec.config }, label);
+  const { errors } = checkConfig(config);
+  if (errors.length > 0) throw new ExperimentError(label, errors);
 }
 
 function exitSoon(code: number): void {

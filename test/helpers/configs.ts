@@ -35,7 +35,7 @@ export function teacherConfig(overrides: DeepPartial<Omit<ExperimentConfig, 'swe
     model: { arch: 'mlp', inputDim: 16, hidden: [16, 16], classes: 4, activation: 'relu' },
     task: {
       dataset: 'teacher',
-      shift: { rank: 2, kind: 'symmetric', scale: 0.5, targets: [] },
+      shift: { rank: 2, kind: 'symmetric', scale: 0.5, targets: ['hidden.*'] },
       labels: 'class',
       trainSize: 256,
       valSize: 64,
