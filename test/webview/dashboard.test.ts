@@ -40,6 +40,16 @@ async function waitForLength(view: WebviewPage, chart: string, label: string, le
   assert.fail(`${chart} / ${label} never reached ${length} points: ${JSON.stringify((await view.describe<Described>()).charts[chart].datasets.map((s) => [s.label, s.length]))}`);
 }
 
+/** Polls the view until `ready` holds (controls and redraws are asynchronous), then returns it. */
+async function waitForView(view: WebviewPage, ready: (d: Described) => boolean, what: string): Promise<Described> {
+  for (let i = 0; i < 100; i++) {
+    const d = await view.describe<Described>(true);
+    if (ready(d)) return d;
+    await nextFrames(view.page);
+  }
+  assert.fail(`the view never showed: ${what}`);
+}
+
 async function assertClean(view: WebviewPage): Promise<void> {
   assert.deepEqual(await view.cspViolations(), [], 'CSP violations');
   assert.deepEqual(view.problems, [], 'console errors / stray requests');
@@ -142,8 +152,7 @@ test('x axis by wall time, log-scale y, hiding a metric, run selection; state su
   await view.page.locator('#log-y').click();
   await view.page.locator('vscode-checkbox[data-panel="lr"]').click();
   await view.page.locator('#smoothing').fill('0.3');
-  await nextFrames(view.page);
-  let d = await view.describe<Described>(true);
+  let d = await waitForView(view, (v) => v.charts.loss.yScale === 'logarithmic' && v.state.hiddenPanels.includes('lr') && v.state.xAxis === 'time', 'log y, wall-time x, lr hidden');
   assert.equal(d.charts.loss.xScale, 'linear');
   assert.equal(d.charts.loss.yScale, 'logarithmic');
   assert.deepEqual(d.charts.loss.datasets.find((s) => s.label === 'r2 · train loss')!.data.slice(0, 2).map((p) => p.x), [0.2, 0.4]);
