@@ -165,8 +165,13 @@ export function pickKeyMetric(values: Record<string, number> | undefined): { lab
   return { label: shortMetricName(key), value: values[key] };
 }
 
+/** "testAccuracy" / "test.accuracy" / "test_accuracy" → "test acc". */
 function shortMetricName(key: string): string {
-  return key.replace(/accuracy/i, 'acc').replace(/[._]/g, ' ');
+  return key
+    .replace(/([a-z0-9])([A-Z])/g, '$1 $2')
+    .replace(/[._]/g, ' ')
+    .toLowerCase()
+    .replace(/accuracy/, 'acc');
 }
 
 export function runContextValue(row: RunRow): string {

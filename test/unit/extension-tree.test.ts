@@ -49,6 +49,7 @@ test('the key metric depends on the state', () => {
   assert.equal(keyMetric(row({ summary: { final: { 'train.loss': 0.2, 'val.accuracy': 0.8, 'test.accuracy': 0.9 }, best: {} } })), 'test acc 0.9');
   assert.equal(keyMetric(row({ summary: { final: {}, best: {} } })), 'completed');
   assert.equal(pickKeyMetric({ loss: 1.5, 'val.loss': 2 })?.label, 'val loss');
+  assert.deepEqual(pickKeyMetric({ valLoss: 0.5, valAccuracy: 0.8, testLoss: 0.6, testAccuracy: 0.77 }), { label: 'test acc', value: 0.77 });
   assert.equal(pickKeyMetric({ loss: Number.NaN }), undefined);
 });
 
