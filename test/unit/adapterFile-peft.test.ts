@@ -8,6 +8,7 @@ import { readAdapter, type AdapterBundle, type AdapterLayerWeights } from '../..
 import { fromPeft, PEFT_CONFIG_FILE, PEFT_WEIGHTS_FILE, toPeft } from '../../src/core/io/peft';
 import { withSafetensors, writeSafetensors, type TensorInput } from '../../src/core/io/safetensors';
 import { denseLora, denseSymlora } from '../../src/core/linalg/spectra';
+import { randomLoraLayer, randomSymloraLayer, Rng } from '../helpers/random';
 
 const root = mkdtempSync(join(tmpdir(), 'peft-test-'));
 test.after(() => rmSync(root, { recursive: true, force: true }));
@@ -18,18 +19,7 @@ const freshDir = (): string => {
   return d;
 };
 
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-const rand = rng(7);
-const randomArray = (n: number): Float32Array => Float32Array.from({ length: n }, () => rand() * 2 - 1);
+const rng = new Rng(7);
 
 function bundle(scaling: 'alpha/r' | 'alpha/sqrt(r)'): AdapterBundle {
   const r = 4;
@@ -38,9 +28,9 @@ function bundle(scaling: 'alpha/r' | 'alpha/sqrt(r)'): AdapterBundle {
   return {
     config: { kind: 'symlora', rank: r, alpha, scaling, targets: ['hidden.*'] },
     layers: [
-      { kind: 'symlora', layer: 'hidden.0', shape: [32, 32], rank: r, scale: s, Q: randomArray(32 * r), lambda: Float32Array.from([0.7, -0.3, 0.05, -1.2]) },
-      { kind: 'symlora', layer: 'hidden.1', shape: [32, 32], rank: 2, scale: alpha / 2, Q: randomArray(64), lambda: randomArray(2) },
-      { kind: 'lora', layer: 'hidden.2', shape: [10, 32], rank: r, scale: s, A: randomArray(r * 32), B: randomArray(10 * r) },
+      randomSymloraLayer(rng, 'hidden.0', 32, r, s, Float32Array.from([0.7, -0.3, 0.05, -1.2])),
+      randomSymloraLayer(rng, 'hidden.1', 32, 2, alpha / 2),
+      randomLoraLayer(rng, 'hidden.2', 10, 32, r, s),
     ],
   };
 }

@@ -17,6 +17,7 @@ import {
   type AdapterBundle,
 } from '../../src/core/io/adapterFile';
 import { SafetensorsError, writeSafetensors } from '../../src/core/io/safetensors';
+import { randomArray, randomLoraLayer, randomSymloraLayer, Rng } from '../helpers/random';
 
 const root = mkdtempSync(join(tmpdir(), 'adapter-test-'));
 test.after(() => rmSync(root, { recursive: true, force: true }));
@@ -27,27 +28,16 @@ const freshDir = (): string => {
   return d;
 };
 
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-const rand = rng(42);
-const randomArray = (n: number): Float32Array => Float32Array.from({ length: n }, () => rand() * 2 - 1);
+const rng = new Rng(42);
 
 function mixedBundle(): AdapterBundle {
   return {
     config: { kind: 'symlora', rank: 4, alpha: 8, scaling: 'alpha/r', targets: ['encoder.*'], modelArch: 'transformer' },
     layers: [
-      { kind: 'symlora', layer: 'encoder.0.attn.q', shape: [16, 16], rank: 4, scale: 2, Q: randomArray(64), lambda: Float32Array.from([0.5, -0.25, 0.125, -1]) },
-      { kind: 'symlora', layer: 'encoder.0.attn.v', shape: [16, 16], rank: 4, scale: 2, Q: randomArray(64), lambda: randomArray(4) },
+      randomSymloraLayer(rng, 'encoder.0.attn.q', 16, 4, 2, Float32Array.from([0.5, -0.25, 0.125, -1])),
+      randomSymloraLayer(rng, 'encoder.0.attn.v', 16, 4, 2),
       // nonSquare: 'lora' fallback on a rectangular layer
-      { kind: 'lora', layer: 'encoder.0.ffn.up', shape: [24, 16], rank: 4, scale: 2, A: randomArray(4 * 16), B: randomArray(24 * 4) },
+      randomLoraLayer(rng, 'encoder.0.ffn.up', 24, 16, 4, 2),
     ],
   };
 }
@@ -148,7 +138,7 @@ test('isAdapterFile recognises ours, and nothing else that lacks a PEFT config',
 
 test('base layers: written by name, read back for the requested layers, shape-checked', () => {
   const dir = writeRun(mixedBundle());
-  const Wq = randomArray(256);
+  const Wq = randomArray(256, rng);
   writeFileSync(join(dir, BASE_LAYERS_FILE), encodeBaseLayers([{ layer: 'encoder.0.attn.q', shape: [16, 16], W: Wq }]));
   const got = readBaseLayers(dir, [
     { layer: 'encoder.0.attn.q', shape: [16, 16] },

@@ -17,22 +17,8 @@ import {
 import { lanczosTopEigen } from '../../src/core/linalg/base';
 import { thinQr } from '../../src/core/linalg/dense';
 import type { LoraLayerWeights, SymLoraLayerWeights } from '../../src/core/io/adapterFile';
+import { randomArray, Rng } from '../helpers/random';
 
-/** mulberry32: small seeded generator so every run sees the same matrices. */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
-function randomArray(len: number, rand: () => number, amp = 1): Float32Array {
-  return Float32Array.from({ length: len }, () => (rand() * 2 - 1) * amp);
-}
 
 /** Full eigenvalues of a dense symmetric matrix, sorted by |value| descending. */
 function fullEigenvalues(m: Matrix): number[] {
@@ -57,10 +43,10 @@ function column(data: Float64Array, n: number, cols: number, j: number): Matrix 
 }
 
 test('symloraEigen matches the full eigen-decomposition of s·Q·diag(λ)·Qᵀ', () => {
-  const rand = rng(1);
+  const rng = new Rng(1);
   for (const [n, r] of [[16, 1], [32, 4], [64, 8], [128, 8], [128, 16]] as const) {
-    const Q = randomArray(n * r, rand);
-    const lambda = Float32Array.from({ length: r }, (_, i) => (i % 2 ? -1 : 1) * (0.2 + rand()));
+    const Q = randomArray(n * r, rng);
+    const lambda = Float32Array.from({ length: r }, (_, i) => (i % 2 ? -1 : 1) * (0.2 + rng.next()));
     const scale = 0.75;
     const dense = denseSymlora(Q, lambda, n, r, scale);
     const full = fullEigenvalues(dense).slice(0, r);
@@ -78,31 +64,31 @@ test('symloraEigen matches the full eigen-decomposition of s·Q·diag(λ)·Qᵀ'
 });
 
 test('symloraEigen: scale multiplies the eigenvalues, a negative scale flips their signs', () => {
-  const rand = rng(2);
+  const rng = new Rng(2);
   const n = 40;
   const r = 5;
-  const Q = randomArray(n * r, rand);
-  const lambda = randomArray(r, rand);
+  const Q = randomArray(n * r, rng);
+  const lambda = randomArray(r, rng);
   const one = symloraEigen(Q, lambda, n, r, 1).values;
   assertClose(symloraEigen(Q, lambda, n, r, 2.5).values, one.map((v) => 2.5 * v), 1e-12, 'scaled');
   assertClose(symloraEigen(Q, lambda, n, r, -1).values, one.map((v) => -v), 1e-12, 'negated');
 });
 
 test('symloraEigen with r > n falls back to a dense problem and still agrees', () => {
-  const rand = rng(3);
+  const rng = new Rng(3);
   const n = 6;
   const r = 9;
-  const Q = randomArray(n * r, rand);
-  const lambda = randomArray(r, rand);
+  const Q = randomArray(n * r, rng);
+  const lambda = randomArray(r, rng);
   const eig = symloraEigen(Q, lambda, n, r, 1.3);
   assertClose(eig.values, fullEigenvalues(denseSymlora(Q, lambda, n, r, 1.3)), 1e-9, 'dense fallback');
 });
 
 test('loraSingular matches the full SVD of s·B·A, square and rectangular', () => {
-  const rand = rng(4);
+  const rng = new Rng(4);
   for (const [out, inp, r] of [[64, 64, 8], [96, 48, 4], [48, 128, 8], [128, 128, 16], [20, 20, 1]] as const) {
-    const A = randomArray(r * inp, rand);
-    const B = randomArray(out * r, rand);
+    const A = randomArray(r * inp, rng);
+    const B = randomArray(out * r, rng);
     const scale = 2 / r;
     const dense = denseLora(A, B, out, inp, r, scale);
     const sv = loraSingular(A, B, out, inp, r, scale);
@@ -117,17 +103,17 @@ test('loraSingular matches the full SVD of s·B·A, square and rectangular', () 
 });
 
 test('loraSingular: zero B (LoRA at initialisation) gives zero singular values and effective rank 0', () => {
-  const rand = rng(5);
-  const sv = loraSingular(randomArray(4 * 32, rand), new Float32Array(32 * 4), 32, 32, 4, 1);
+  const rng = new Rng(5);
+  const sv = loraSingular(randomArray(4 * 32, rng), new Float32Array(32 * 4), 32, 32, 4, 1);
   assert.deepEqual(sv.values, [0, 0, 0, 0]);
   assert.equal(effectiveRank(sv.values), 0);
 });
 
 test('loraSymmetricEigen matches the eigenvalues of ½(ΔW + ΔWᵀ) (rank ≤ 2r)', () => {
-  const rand = rng(6);
+  const rng = new Rng(6);
   for (const [n, r] of [[32, 2], [64, 8], [128, 8], [10, 7]] as const) {
-    const A = randomArray(r * n, rand);
-    const B = randomArray(n * r, rand);
+    const A = randomArray(r * n, rng);
+    const B = randomArray(n * r, rng);
     const dense = denseLora(A, B, n, n, r, 0.5);
     const full = fullEigenvalues(dense);
     const eig = loraSymmetricEigen(A, B, n, r, 0.5);
@@ -139,16 +125,16 @@ test('loraSymmetricEigen matches the eigenvalues of ½(ΔW + ΔWᵀ) (rank ≤ 2
 });
 
 test('orthogonalityError: ≈ 0 for orthonormal Q, exact for a scaled one, and equal to a dense computation', () => {
-  const rand = rng(7);
+  const rng = new Rng(7);
   const n = 50;
   const r = 6;
-  const q = new QrDecomposition(new Matrix(Array.from({ length: n }, () => Array.from({ length: r }, () => rand() - 0.5)))).orthogonalMatrix;
+  const q = new QrDecomposition(new Matrix(Array.from({ length: n }, () => Array.from({ length: r }, () => rng.next() - 0.5)))).orthogonalMatrix;
   const orthonormal = Float32Array.from(q.to1DArray());
   assert.ok(orthogonalityError(orthonormal, n, r) < 1e-6, 'float32-rounded orthonormal columns');
   const doubled = Float64Array.from(q.to1DArray(), (v) => 2 * v);
   // (2Q)ᵀ(2Q) − I = 3I → ‖·‖_F = 3√r
   assert.ok(Math.abs(orthogonalityError(doubled, n, r) - 3 * Math.sqrt(r)) < 1e-12);
-  const raw = randomArray(n * r, rand);
+  const raw = randomArray(n * r, rng);
   const m = new Matrix(Array.from({ length: n }, (_, i) => Array.from(raw.subarray(i * r, (i + 1) * r))));
   const expected = m.transpose().mmul(m).sub(Matrix.eye(r)).norm('frobenius');
   assert.ok(Math.abs(orthogonalityError(raw, n, r) - expected) < 1e-9 * expected);
@@ -178,9 +164,9 @@ test('principalCosines: same subspace → 1s, orthogonal → 0s, a known angle',
 });
 
 test('spectralNorm (Lanczos) matches the full SVD for square and rectangular W', () => {
-  const rand = rng(8);
+  const rng = new Rng(8);
   for (const [out, inp] of [[128, 128], [100, 60], [60, 100], [1, 30]] as const) {
-    const W = randomArray(out * inp, rand);
+    const W = randomArray(out * inp, rng);
     const m = new Matrix(Array.from({ length: out }, (_, i) => Array.from(W.subarray(i * inp, (i + 1) * inp))));
     const expected = fullSingularValues(m)[0]!;
     assert.ok(Math.abs(spectralNorm(W, out, inp) - expected) < 1e-9 * expected, `${out}x${inp}`);
@@ -189,9 +175,9 @@ test('spectralNorm (Lanczos) matches the full SVD for square and rectangular W',
 });
 
 test('lanczosTopEigen finds the top eigenpairs of a symmetric matrix, including negative ones', () => {
-  const rand = rng(9);
+  const rng = new Rng(9);
   const n = 90;
-  const raw = new Matrix(Array.from({ length: n }, () => Array.from({ length: n }, () => rand() - 0.5)));
+  const raw = new Matrix(Array.from({ length: n }, () => Array.from({ length: n }, () => rng.next() - 0.5)));
   const sym = raw.add(raw.transpose());
   const full = fullEigenvalues(sym);
   const res = lanczosTopEigen((x, y) => {
@@ -223,12 +209,12 @@ function fullAlignment(update: Matrix, base: Matrix, k: number, square: boolean)
 }
 
 test('layerSpectrum (symlora, with base W): relative norm and alignment match full decompositions', () => {
-  const rand = rng(10);
+  const rng = new Rng(10);
   const n = 96;
   const r = 4;
-  const Q = randomArray(n * r, rand);
+  const Q = randomArray(n * r, rng);
   const lambda = Float32Array.from([1.5, -0.9, 0.4, -0.2]);
-  const W = randomArray(n * n, rand, 0.1);
+  const W = randomArray(n * n, rng, 0.1);
   const w: SymLoraLayerWeights = { kind: 'symlora', layer: 'l', shape: [n, n], rank: r, scale: 0.5, Q, lambda };
   const spec = layerSpectrum(w, W);
   const update = denseSymlora(Q, lambda, n, r, 0.5);
@@ -244,14 +230,14 @@ test('layerSpectrum (symlora, with base W): relative norm and alignment match fu
 });
 
 test('layerSpectrum: an update along W\'s own top eigenvectors is fully aligned', () => {
-  const rand = rng(11);
+  const rng = new Rng(11);
   const n = 64;
   const r = 3;
   // W = U·diag(10, -8, 6)·Uᵀ + small noise, Q = U.
-  const U = new QrDecomposition(new Matrix(Array.from({ length: n }, () => Array.from({ length: r }, () => rand() - 0.5)))).orthogonalMatrix;
+  const U = new QrDecomposition(new Matrix(Array.from({ length: n }, () => Array.from({ length: r }, () => rng.next() - 0.5)))).orthogonalMatrix;
   const core = U.mmul(Matrix.diag([10, -8, 6])).mmul(U.transpose());
   const noise = new Matrix(n, n).apply(function (this: Matrix, i: number, j: number) {
-    this.set(i, j, (rand() - 0.5) * 0.01);
+    this.set(i, j, (rng.next() - 0.5) * 0.01);
   });
   const W = Float32Array.from(core.add(noise).to1DArray());
   const w: SymLoraLayerWeights = { kind: 'symlora', layer: 'l', shape: [n, n], rank: r, scale: 1, Q: Float32Array.from(U.to1DArray()), lambda: Float32Array.from([1, 1, 1]) };
@@ -261,11 +247,11 @@ test('layerSpectrum: an update along W\'s own top eigenvectors is fully aligned'
 });
 
 test('layerSpectrum (lora, rectangular, with base W) matches full decompositions', () => {
-  const rand = rng(12);
+  const rng = new Rng(12);
   const [out, inp, r] = [80, 40, 4];
-  const A = randomArray(r * inp, rand);
-  const B = randomArray(out * r, rand);
-  const W = randomArray(out * inp, rand);
+  const A = randomArray(r * inp, rng);
+  const B = randomArray(out * r, rng);
+  const W = randomArray(out * inp, rng);
   const w: LoraLayerWeights = { kind: 'lora', layer: 'fc', shape: [out, inp], rank: r, scale: 2, A, B };
   const spec = layerSpectrum(w, W);
   const update = denseLora(A, B, out, inp, r, 2);
@@ -279,11 +265,11 @@ test('layerSpectrum (lora, rectangular, with base W) matches full decompositions
 });
 
 test('layerSpectrum (lora, square): eigenvalues of the symmetric part; no base → NaN relative norm, no alignment', () => {
-  const rand = rng(13);
+  const rng = new Rng(13);
   const n = 48;
   const r = 3;
-  const A = randomArray(r * n, rand);
-  const B = randomArray(n * r, rand);
+  const A = randomArray(r * n, rng);
+  const B = randomArray(n * r, rng);
   const spec = layerSpectrum({ kind: 'lora', layer: 'q', shape: [n, n], rank: r, scale: 1, A, B });
   assertClose(spec.eigenvalues, fullEigenvalues(denseLora(A, B, n, n, r, 1)).slice(0, 2 * r), 1e-6, 'sym part');
   assert.equal(spec.relativeNorm, undefined);
@@ -291,12 +277,12 @@ test('layerSpectrum (lora, square): eigenvalues of the symmetric part; no base �
 });
 
 test('layerSpectrum: a zero update (SymLoRA at initialisation) has zero spectrum and empty alignment', () => {
-  const rand = rng(14);
+  const rng = new Rng(14);
   const n = 32;
   const r = 4;
   const spec = layerSpectrum(
-    { kind: 'symlora', layer: 'z', shape: [n, n], rank: r, scale: 1, Q: randomArray(n * r, rand), lambda: new Float32Array(r) },
-    randomArray(n * n, rand),
+    { kind: 'symlora', layer: 'z', shape: [n, n], rank: r, scale: 1, Q: randomArray(n * r, rng), lambda: new Float32Array(r) },
+    randomArray(n * n, rng),
   );
   assert.deepEqual(spec.singularValues, [0, 0, 0, 0]);
   assert.equal(spec.effectiveRank, 0);
@@ -311,12 +297,12 @@ test('dimension mismatches are rejected with the offending name', () => {
 });
 
 test('thinQr: Q orthonormal and Q·R = M, also for rank-deficient and zero columns', () => {
-  const rand = rng(15);
+  const rng = new Rng(15);
   const m = 40;
-  const a = Float64Array.from({ length: m }, () => rand() - 0.5);
-  const b = Float64Array.from({ length: m }, () => rand() - 0.5);
+  const a = Float64Array.from({ length: m }, () => rng.next() - 0.5);
+  const b = Float64Array.from({ length: m }, () => rng.next() - 0.5);
   const cases: Float64Array[][] = [
-    [a, b, Float64Array.from({ length: m }, () => rand() - 0.5)],
+    [a, b, Float64Array.from({ length: m }, () => rng.next() - 0.5)],
     [a, Float64Array.from(a, (v) => 2 * v), b], // dependent column
     [new Float64Array(m), a, new Float64Array(m)], // zero columns (LoRA's B at init)
   ];
@@ -340,13 +326,13 @@ test('thinQr: Q orthonormal and Q·R = M, also for rank-deficient and zero colum
 });
 
 test('base directions find every copy of a repeated top eigenvalue', () => {
-  const rand = rng(16);
+  const rng = new Rng(16);
   // W = U·diag(5, 5, 5, -3, small bulk)·Uᵀ with U random orthogonal. Asking for the top 2, a single
   // Krylov run often converges to [5, -3] and misses the second copy of 5 (4 in 20 at n = 200).
   for (let trial = 0; trial < 12; trial++) {
     const n = 150;
-    const U = new QrDecomposition(new Matrix(Array.from({ length: n }, () => Array.from({ length: n }, () => rand() - 0.5)))).orthogonalMatrix;
-    const diag = Array.from({ length: n }, (_, i) => (i < 3 ? 5 : i === 3 ? -3 : 0.01 * (rand() - 0.5)));
+    const U = new QrDecomposition(new Matrix(Array.from({ length: n }, () => Array.from({ length: n }, () => rng.next() - 0.5)))).orthogonalMatrix;
+    const diag = Array.from({ length: n }, (_, i) => (i < 3 ? 5 : i === 3 ? -3 : 0.01 * (rng.next() - 0.5)));
     const W = Float64Array.from(U.mmul(Matrix.diag(diag)).mmul(U.transpose()).to1DArray());
     const res = lanczosTopEigen((x, y) => {
       for (let i = 0; i < n; i++) {
