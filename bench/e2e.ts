@@ -29,6 +29,19 @@ export interface FirstRunFigures {
   ipcLatencyMs: { p50: number; p99: number; max: number; messages: number };
   status: string;
   backend?: string;
+  /** Shared BLAS library mapped into the trainer (ops.ts loads it through koffi), if any. */
+  blasLibrary?: string;
+}
+
+/** The BLAS shared object mapped into a process, from /proc/PID/maps. */
+function mappedBlas(pid: number | undefined): string | undefined {
+  if (!pid) return undefined;
+  try {
+    const line = readFileSync(`/proc/${pid}/maps`, 'utf8').split('\n').find((l) => /lib(open)?blas/.test(l));
+    return line?.trim().split(/\s+/).pop();
+  } catch {
+    return undefined;
+  }
 }
 
 export interface SweepFigures {
@@ -78,6 +91,7 @@ export async function firstRun(spec: RunSpec = quickstartSpecs()[0]): Promise<Fi
     const marks: Record<string, number> = {};
     const latencies: number[] = [];
     let backend: string | undefined;
+    let blasLibrary: string | undefined;
     let peak = 0;
     const poll = setInterval(() => (peak = Math.max(peak, peakRssMb(handle.pid) ?? 0)), 50);
     handle.on('message', (message: TrainerToHost & { sentAt?: number }) => {
@@ -85,6 +99,7 @@ export async function firstRun(spec: RunSpec = quickstartSpecs()[0]): Promise<Fi
       marks[message.type] ??= now - t0;
       if (message.type === 'started') backend = message.backend;
       if (message.type === 'metrics' && message.sentAt) latencies.push(performance.timeOrigin + now - message.sentAt);
+      if (message.type === 'metrics' && latencies.length === 1) blasLibrary = mappedBlas(handle.pid);
       if (message.type === 'finished') peak = Math.max(peak, peakRssMb(handle.pid) ?? 0);
     });
     const exit = await handle.exited;
@@ -99,6 +114,7 @@ export async function firstRun(spec: RunSpec = quickstartSpecs()[0]): Promise<Fi
       ipcLatencyMs: { p50: quantile(sorted, 0.5), p99: quantile(sorted, 0.99), max: sorted[sorted.length - 1] ?? NaN, messages: sorted.length },
       status: exit.status,
       backend,
+      blasLibrary,
     };
   } finally {
     rmSync(runsDir, { recursive: true, force: true });

@@ -158,7 +158,7 @@ function printTable(rows: Row[], e2e: { first?: FirstRunFigures; sweep?: SweepFi
   for (const r of rows.filter((x) => x.group === 'leak')) out.push(`\nLeak check (${r.backend}): ${r.name}: ${r.first} → ${r.last} (growth ${r.growth})`);
   if (e2e.first) {
     const f = e2e.first;
-    out.push(`\nQuickstart run through the trainer process (${f.backend}, ${f.status}): ready ${fmt(f.readyMs, 0)} ms, started ${fmt(f.startedMs, 0)} ms, first metric ${fmt(f.firstMetricMs, 0)} ms, done ${fmt(f.totalMs, 0)} ms`);
+    out.push(`\nQuickstart run through the trainer process (${f.backend}, BLAS ${f.blasLibrary ?? 'none'}, ${f.status}): ready ${fmt(f.readyMs, 0)} ms, started ${fmt(f.startedMs, 0)} ms, first metric ${fmt(f.firstMetricMs, 0)} ms, done ${fmt(f.totalMs, 0)} ms`);
     out.push(`Trainer peak RSS (VmHWM): ${fmt(f.peakRssMb)} MB; IPC latency p50 ${fmt(f.ipcLatencyMs.p50, 2)} ms, p99 ${fmt(f.ipcLatencyMs.p99, 2)} ms over ${f.ipcLatencyMs.messages} messages`);
   }
   if (e2e.sweep) {
