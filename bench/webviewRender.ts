@@ -3,12 +3,16 @@
  * Chromium the tests use. Reports the median of several samples per scenario:
  *  - a Chart.js line chart with 4 series × 100k points: update + draw (LTTB decimation on, as shipped)
  *  - the same with decimation off (what decimation saves)
- *  - the dashboard end to end: an `init` message with one run of 100k records → all 4 charts drawn
- *  - appending 100 points to a 100k-point run → redrawn
+ *  - the dashboard end to end: an `init` message with one run of 100k records → all 4 charts drawn,
+ *    and the same with the 20k records the host sends after thinMetricRecords
+ *    (message decoding, bounded buffers, smoothing, decimation, drawing)
+ *  - appending 100 points to a 100k-point run → redrawn (includes the frame wait and the
+ *    redraw pacing the dashboard applies when a redraw is expensive)
  * Usage: node --import tsx bench/webviewRender.ts
  */
 import { pathToFileURL } from 'node:url';
 import { resolve } from 'node:path';
+import { MAX_INIT_TRAIN_RECORDS } from '../src/core/webviewProtocol';
 import { WebviewBrowser, type WebviewPage } from '../test/webview/harness';
 
 export interface BenchResult {
@@ -27,7 +31,8 @@ export async function benchWebviewRender(): Promise<BenchResult[]> {
     return [
       result(`line chart, 4 series × ${POINTS.toLocaleString('en-US')} points, LTTB decimation: update + draw`, await chartUpdate(view, true)),
       result(`line chart, 4 series × ${POINTS.toLocaleString('en-US')} points, no decimation: update + draw`, await chartUpdate(view, false)),
-      result(`dashboard: init with ${POINTS.toLocaleString('en-US')} records → 4 charts drawn`, await dashboardInit(browser)),
+      result(`dashboard: init with ${POINTS.toLocaleString('en-US')} records → 4 charts drawn`, await dashboardInit(browser, POINTS)),
+      result(`dashboard: init with ${MAX_INIT_TRAIN_RECORDS.toLocaleString('en-US')} records (host-thinned) → 4 charts drawn`, await dashboardInit(browser, MAX_INIT_TRAIN_RECORDS)),
       result(`dashboard: append 100 points to a ${POINTS.toLocaleString('en-US')}-point run → redrawn`, await dashboardAppend(browser)),
     ];
   } finally {
@@ -69,7 +74,7 @@ async function chartUpdate(view: WebviewPage, decimation: boolean): Promise<numb
 }
 
 /** From posting `init` (records built in the page) to the end of the frame that drew the charts. */
-async function dashboardInit(browser: WebviewBrowser): Promise<number[]> {
+async function dashboardInit(browser: WebviewBrowser, points: number): Promise<number[]> {
   const times: number[] = [];
   for (let s = 0; s < SAMPLES; s++) {
     const view = await browser.open('dashboard');
@@ -79,15 +84,11 @@ async function dashboardInit(browser: WebviewBrowser): Promise<number[]> {
         accuracy: 1 - Math.exp(-i / 20_000), lr: 0.001, samplesPerSec: 1000 + (i % 97),
       }));
       const run = { id: 'bench', experiment: 'bench', status: 'running', adapterKind: 'symlora', rank: 4, seed: 1, trainableParams: 1, config: {} };
-      return new Promise<number>((done) => {
-        const t0 = performance.now();
-        window.addEventListener('message', () => {
-          // Runs after the view's own handler, which queued its chart update for the next frame.
-          requestAnimationFrame(() => done(performance.now() - t0));
-        }, { once: true });
-        window.postMessage({ type: 'init', runs: [run], metrics: { bench: records } }, '*');
-      });
-    }, { points: POINTS }));
+      const rendered = (window as any).__symlora.nextRender();
+      const t0 = performance.now();
+      window.postMessage({ type: 'init', runs: [run], metrics: { bench: records } }, '*');
+      return rendered.then(() => performance.now() - t0);
+    }, { points }));
     await view.page.close();
   }
   return times;
@@ -101,19 +102,18 @@ async function dashboardAppend(browser: WebviewBrowser): Promise<number[]> {
       const run = { id: 'bench', experiment: 'bench', status: 'running', adapterKind: 'symlora', rank: 4, seed: 1, trainableParams: 1, config: {} };
       const frame = () => new Promise((r) => requestAnimationFrame(r));
       window.postMessage({ type: 'init', runs: [run], metrics: { bench: Array.from({ length: points }, (_, i) => record(i)) } }, '*');
-      await new Promise((r) => setTimeout(r, 50));
-      await frame();
-      await frame();
+      await (window as any).__symlora.nextRender();
+      await new Promise((r) => setTimeout(r, 200));
       const times: number[] = [];
       let next = points;
       for (let s = 0; s < samples; s++) {
         const batch = Array.from({ length: 100 }, () => record(next++));
+        const rendered = (window as any).__symlora.nextRender();
         const t0 = performance.now();
-        await new Promise<void>((done) => {
-          window.addEventListener('message', () => requestAnimationFrame(() => done()), { once: true });
-          window.postMessage({ type: 'metrics', runId: 'bench', records: batch }, '*');
-        });
+        window.postMessage({ type: 'metrics', runId: 'bench', records: batch }, '*');
+        await rendered;
         times.push(performance.now() - t0);
+        await frame();
       }
       return times;
     }, { points: POINTS, samples: SAMPLES });

@@ -9,6 +9,7 @@ import { keepIndicesInPlace, lttbIndices } from '../../webview/shared/decimate';
 import { Series } from '../../webview/shared/series';
 import { sortRows } from '../../webview/shared/table';
 import { buildTable, differingConfigKeys, groupBySeed, meanBand, summarizeRun } from '../../webview/compare/model';
+import { thinMetricRecords } from '../../src/core/webviewProtocol';
 import { evalRecords, makeRun, rng, trainRecords } from './fixtures';
 
 test('debiased EMA: first value unbiased, NaN passes through, constant series untouched, weight 0 is identity', () => {
@@ -96,4 +97,17 @@ test('compare model: differing keys, summaries, seed groups and mean bands', () 
   assert.ok(Math.abs((lora.valFinal as number) - 0.6) < 1e-12);
   assert.equal(lora.n, 2);
   assert.deepEqual(sortRows([{ v: 2 }, { v: null }, { v: 1 }], { key: 'v', direction: 'desc' }).map((r) => r.v), [2, 1, null]);
+});
+
+test('the host thins init records: train records by LTTB to the limit, every eval record kept, order kept', () => {
+  const records = [...trainRecords(50_000), ...evalRecords([1000, 2000, 50_000], 'val', () => 0.9)].sort((a, b) => a.step - b.step);
+  const thin = thinMetricRecords(records, 5000);
+  const train = thin.filter((r) => r.kind === 'train');
+  assert.equal(train.length, 5000);
+  assert.equal(thin.filter((r) => r.kind === 'eval').length, 3);
+  assert.equal(train[0].step, 1);
+  assert.equal(train.at(-1)!.step, 50_000);
+  assert.deepEqual(thin.map((r) => r.step), [...thin.map((r) => r.step)].sort((a, b) => a - b));
+  const small = trainRecords(10);
+  assert.deepEqual(thinMetricRecords(small, 5000), small);
 });

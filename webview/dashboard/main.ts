@@ -193,6 +193,8 @@ function rebuildDatasets(): void {
 let frameRequested = false;
 let lastRenderMs = 0;
 let lastRenderEnd = 0;
+/** Resolved after the next redraw (for the benchmark: when did the points actually get drawn). */
+let renderWaiters: (() => void)[] = [];
 /**
  * Redraws dirty charts in the next animation frame. When a redraw is expensive (huge series),
  * the next one waits as long as the last took, so drawing never takes more than about half the
@@ -209,6 +211,9 @@ function scheduleRender(): void {
       dirty.clear();
       lastRenderEnd = performance.now();
       lastRenderMs = lastRenderEnd - start;
+      const waiters = renderWaiters;
+      renderWaiters = [];
+      waiters.forEach((resolve) => resolve());
     });
   const wait = lastRenderEnd + lastRenderMs - performance.now();
   if (wait > 0) setTimeout(draw, wait);
@@ -317,6 +322,7 @@ function main(): void {
   watchTheme(onTheme);
   exposeForTests({
     charts,
+    nextRender: () => new Promise<void>((resolve) => renderWaiters.push(resolve)),
     describe: (withData = false) => ({
       state: { ...state },
       runs: [...runs.keys()],
