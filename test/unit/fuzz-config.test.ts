@@ -12,21 +12,10 @@ import { parseExperiment } from '../../src/core/experiment/load';
 import { validateExperimentObject } from '../../src/core/experiment/validate';
 import { ExperimentError } from '../../src/core/experiment/errors';
 import { countRuns, expandSweep } from '../../src/core/experiment/sweep';
+import { pick, Rng } from '../helpers/random';
 
 const TEXT_CASES = 10_000;
 const OBJECT_CASES = 2_000;
-
-/** mulberry32: small, seeded, good enough to pick mutations. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 type Json = null | boolean | number | string | Json[] | { [key: string]: Json };
 
@@ -48,14 +37,14 @@ const WORDS = ['lora', 'symlora', 'full', 'head', 'none', 'mlp', 'transformer', 
 const NUMBERS = [0, -1, 1, 2, 4, 8, 64, 0.5, 1e-300, 65536, 65537, 4096, 4097, 10_000, 1e7, 2 ** 31, 2 ** 53, 1e308, -1e308, 5e-324];
 
 class Mutator {
-  constructor(readonly random: () => number) {}
+  constructor(readonly rng: Rng) {}
 
   int(n: number): number {
-    return Math.floor(this.random() * n);
+    return this.rng.int(n);
   }
 
   pick<T>(items: readonly T[]): T {
-    return items[this.int(items.length)];
+    return pick(this.rng, items);
   }
 
   value(depth = 0): Json {
@@ -71,7 +60,7 @@ class Mutator {
 
   deep(levels: number): Json {
     let v: Json = 1;
-    for (let i = 0; i < levels; i++) v = this.random() < 0.5 ? [v] : { a: v };
+    for (let i = 0; i < levels; i++) v = this.rng.next() < 0.5 ? [v] : { a: v };
     return v;
   }
 
@@ -98,7 +87,7 @@ class Mutator {
     if (op === 0) record[key] = this.value();
     else if (op === 1) delete record[key];
     else if (op === 2) Object.defineProperty(record, this.pick(KEYS), { value: this.value(), enumerable: true, writable: true, configurable: true });
-    else if (op === 3 && typeof record[key] === 'number') record[key] = this.pick(NUMBERS) * (this.random() < 0.5 ? 1 : -1);
+    else if (op === 3 && typeof record[key] === 'number') record[key] = this.pick(NUMBERS) * (this.rng.next() < 0.5 ? 1 : -1);
     else if (op === 4) record[key] = JSON.stringify(record[key] ?? null); // right value, wrong type
     else if (!Array.isArray(root) && root && typeof root === 'object') {
       const current = root.sweep;
@@ -172,7 +161,7 @@ function check(run: () => ReturnType<typeof parseExperiment>, label: string, tal
 }
 
 test(`fuzz: ${TEXT_CASES} mutated experiment files validate or fail with located ExperimentErrors`, () => {
-  const mutator = new Mutator(prng(0x5eed));
+  const mutator = new Mutator(new Rng(0x5eed));
   const tally: Tally = { valid: 0, errors: 0, kinds: new Set() };
   for (let i = 0; i < TEXT_CASES; i++) {
     let doc = structuredClone(mutator.pick(seeds));
@@ -181,7 +170,7 @@ test(`fuzz: ${TEXT_CASES} mutated experiment files validate or fail with located
     // Indent small documents only: 1000 nested levels indented would be megabytes.
     let text = JSON.stringify(doc);
     if (text.length < 20_000 && mutator.int(2)) text = JSON.stringify(doc, null, 2);
-    if (mutator.random() < 0.35) text = mutator.mutateText(text);
+    if (mutator.rng.next() < 0.35) text = mutator.mutateText(text);
     let located = true;
     check(
       () => {
@@ -205,14 +194,14 @@ test(`fuzz: ${TEXT_CASES} mutated experiment files validate or fail with located
 });
 
 test(`fuzz: ${OBJECT_CASES} mutated objects built in code (NaN, Infinity, undefined, functions, cycles of depth)`, () => {
-  const mutator = new Mutator(prng(0xc0de));
+  const mutator = new Mutator(new Rng(0xc0de));
   const tally: Tally = { valid: 0, errors: 0, kinds: new Set() };
   const oddities: unknown[] = [NaN, Infinity, -Infinity, undefined, () => 0, Symbol('s'), 10n, new Date(0), new Map(), -0];
   for (let i = 0; i < OBJECT_CASES; i++) {
     let doc = structuredClone(mutator.pick(seeds));
     for (let m = 0; m < 1 + mutator.int(3); m++) doc = mutator.mutateObject(doc);
     const containers = mutator.containers(doc);
-    if (mutator.random() < 0.5 && containers.length) {
+    if (mutator.rng.next() < 0.5 && containers.length) {
       const target = mutator.pick(containers) as Record<string, unknown>;
       const keys = Object.keys(target);
       target[keys.length ? mutator.pick(keys) : 'x'] = mutator.pick(oddities);

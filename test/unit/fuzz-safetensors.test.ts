@@ -12,23 +12,11 @@ import { join } from 'node:path';
 import { DTYPE_BYTES, parseSafetensorsBuffer, SafetensorsError, SafetensorsFile, toFloat32, writeSafetensors } from '../../src/core/io/safetensors';
 import { AdapterFileError, encodeAdapter, readAdapter } from '../../src/core/io/adapterFile';
 import { layerSpectrum } from '../../src/core/linalg/spectra';
+import { pick, Rng } from '../helpers/random';
 
 const CASES = 3000;
 
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
-const rand = rng(20261124);
-const int = (n: number): number => Math.floor(rand() * n);
-const pick = <T>(xs: readonly T[]): T => xs[int(xs.length)]!;
+const rng = new Rng(20261124);
 
 function seeds(): Buffer[] {
   return [
@@ -53,18 +41,18 @@ function mangleHeader(file: Buffer): Buffer {
   const n = Number(file.readBigUInt64LE(0));
   const header = JSON.parse(file.subarray(8, 8 + n).toString('utf8')) as Record<string, Record<string, unknown>>;
   const names = Object.keys(header).filter((k) => k !== '__metadata__');
-  const name = names.length ? pick(names) : 'new';
+  const name = names.length ? pick(rng, names) : 'new';
   const entry = (header[name] ??= { dtype: 'F32', shape: [1], data_offsets: [0, 4] });
-  switch (int(9)) {
-    case 0: entry.dtype = pick(['F8_E4M3', 'f32', '', 'U64', 'BOOL', 'I8', 7, null]); break;
-    case 1: entry.shape = Array.from({ length: int(4) }, () => pick(INTERESTING_NUMBERS)); break;
-    case 2: entry.data_offsets = [pick(INTERESTING_NUMBERS), pick(INTERESTING_NUMBERS)]; break;
-    case 3: delete entry[pick(['dtype', 'shape', 'data_offsets'])]; break;
-    case 4: header[name] = pick([[], 'x', 3, null, { nested: { deeper: [] } }]) as never; break;
-    case 5: header.__metadata__ = pick([{ a: 1 }, [], 'str', { ok: 'yes' }, null]) as never; break;
-    case 6: header[`copy-${int(9)}`] = { ...entry }; break;
-    case 7: entry.data_offsets = [(entry.data_offsets as number[] | undefined)?.[0] ?? 0, ((entry.data_offsets as number[] | undefined)?.[1] ?? 0) + pick([-4, -1, 1, 4])]; break;
-    default: entry.shape = [...((entry.shape as number[] | undefined) ?? []), pick([0, 1, 2])]; break;
+  switch (rng.int(9)) {
+    case 0: entry.dtype = pick(rng, ['F8_E4M3', 'f32', '', 'U64', 'BOOL', 'I8', 7, null]); break;
+    case 1: entry.shape = Array.from({ length: rng.int(4) }, () => pick(rng, INTERESTING_NUMBERS)); break;
+    case 2: entry.data_offsets = [pick(rng, INTERESTING_NUMBERS), pick(rng, INTERESTING_NUMBERS)]; break;
+    case 3: delete entry[pick(rng, ['dtype', 'shape', 'data_offsets'])]; break;
+    case 4: header[name] = pick(rng, [[], 'x', 3, null, { nested: { deeper: [] } }]) as never; break;
+    case 5: header.__metadata__ = pick(rng, [{ a: 1 }, [], 'str', { ok: 'yes' }, null]) as never; break;
+    case 6: header[`copy-${rng.int(9)}`] = { ...entry }; break;
+    case 7: entry.data_offsets = [(entry.data_offsets as number[] | undefined)?.[0] ?? 0, ((entry.data_offsets as number[] | undefined)?.[1] ?? 0) + pick(rng, [-4, -1, 1, 4])]; break;
+    default: entry.shape = [...((entry.shape as number[] | undefined) ?? []), pick(rng, [0, 1, 2])]; break;
   }
   const json = Buffer.from(JSON.stringify(header));
   const prefix = Buffer.alloc(8);
@@ -74,26 +62,26 @@ function mangleHeader(file: Buffer): Buffer {
 
 function mutate(seed: Buffer): Buffer {
   const b = Buffer.from(seed);
-  switch (int(7)) {
-    case 0: return b.subarray(0, int(b.length)); // truncate
+  switch (rng.int(7)) {
+    case 0: return b.subarray(0, rng.int(b.length)); // truncate
     case 1: { // flip 1–8 bits anywhere
-      for (let k = 1 + int(8); k > 0; k--) { const i = int(b.length); b[i]! ^= 1 << int(8); }
+      for (let k = 1 + rng.int(8); k > 0; k--) { const i = rng.int(b.length); b[i]! ^= 1 << rng.int(8); }
       return b;
     }
     case 2: { // flip bits in the length prefix
-      b[int(8)]! ^= 1 << int(8);
+      b[rng.int(8)]! ^= 1 << rng.int(8);
       return b;
     }
     case 3: { // random declared header length
-      b.writeBigUInt64LE(pick([0n, 1n, 2n ** 64n - 1n, 2n ** 40n, BigInt(int(b.length + 16)), 100n * 1024n * 1024n + 1n]));
+      b.writeBigUInt64LE(pick(rng, [0n, 1n, 2n ** 64n - 1n, 2n ** 40n, BigInt(rng.int(b.length + 16)), 100n * 1024n * 1024n + 1n]));
       return b;
     }
     case 4: { // overwrite a run of bytes with random ones
-      const start = int(b.length);
-      for (let i = start; i < Math.min(b.length, start + 1 + int(16)); i++) b[i] = int(256);
+      const start = rng.int(b.length);
+      for (let i = start; i < Math.min(b.length, start + 1 + rng.int(16)); i++) b[i] = rng.int(256);
       return b;
     }
-    case 5: return Buffer.concat([b, Buffer.from(Array.from({ length: 1 + int(12) }, () => int(256)))]); // trailing garbage
+    case 5: return Buffer.concat([b, Buffer.from(Array.from({ length: 1 + rng.int(12) }, () => rng.int(256)))]); // trailing garbage
     default:
       try {
         return mangleHeader(seed);
@@ -154,8 +142,8 @@ test(`fuzz: ${CASES} mutated safetensors files parse consistently or throw Safet
   try {
     for (let i = 0; i < CASES; i++) {
       // Mutations stack sometimes, so errors deep in a valid-looking file are reached too.
-      let bytes = mutate(pick(corpus));
-      if (rand() < 0.3 && bytes.length >= 8) bytes = mutate(bytes);
+      let bytes = mutate(pick(rng, corpus));
+      if (rng.next() < 0.3 && bytes.length >= 8) bytes = mutate(bytes);
       writeFileSync(path, bytes);
       const fromFile = readFile(path);
       const fromBuffer = readBuffer(bytes, path);
@@ -187,14 +175,14 @@ function mangleMetadata(file: Buffer): Buffer {
   const n = Number(file.readBigUInt64LE(0));
   const header = JSON.parse(file.subarray(8, 8 + n).toString('utf8')) as { __metadata__: Record<string, string> };
   const md = header.__metadata__;
-  const key = pick(['config', 'layers', 'version', 'format', 'content']);
+  const key = pick(rng, ['config', 'layers', 'version', 'format', 'content']);
   const value = md[key] ?? '';
-  md[key] = pick([
-    value.slice(0, int(value.length + 1)),
-    value.replace(/[0-9]/, String(int(10))),
-    value.replace(/"(lora|symlora)"/, pick(['"dora"', '1', 'null', '"symlora"', '"lora"'])),
-    value.replace(/"scale":[^,}]+/, pick(['"scale":"x"', '"scale":1e999', '"scale":-2'])),
-    value.replace(/"name":"[^"]*"/, pick(['"name":""', '"name":"nope"', '"name":7'])),
+  md[key] = pick(rng, [
+    value.slice(0, rng.int(value.length + 1)),
+    value.replace(/[0-9]/, String(rng.int(10))),
+    value.replace(/"(lora|symlora)"/, pick(rng, ['"dora"', '1', 'null', '"symlora"', '"lora"'])),
+    value.replace(/"scale":[^,}]+/, pick(rng, ['"scale":"x"', '"scale":1e999', '"scale":-2'])),
+    value.replace(/"name":"[^"]*"/, pick(rng, ['"name":""', '"name":"nope"', '"name":7'])),
     '[]', '{}', 'null', '[{}]',
   ]);
   const json = Buffer.from(JSON.stringify(header));
@@ -217,7 +205,7 @@ test('fuzz: 1000 mutated adapter files give AdapterFileError or SafetensorsError
   let accepted = 0;
   try {
     for (let i = 0; i < 1000; i++) {
-      const bytes = rand() < 0.5 ? mangleMetadata(seed) : mutate(seed);
+      const bytes = rng.next() < 0.5 ? mangleMetadata(seed) : mutate(seed);
       writeFileSync(path, bytes);
       try {
         const bundle = readAdapter(path);

@@ -14,18 +14,7 @@ import { RunWriter } from '../../src/core/runs/writer';
 import { RunStoreError } from '../../src/core/runs/errors';
 import type { MetricRecord } from '../../src/core/protocol';
 import { testSpec } from '../fixtures/trainers/spec';
-
-/** mulberry32: a seeded generator so any failure can be replayed. */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+import { pick, Rng } from '../helpers/random';
 
 function validMetrics(count: number): Buffer {
   const lines: string[] = [];
@@ -41,26 +30,26 @@ function validMetrics(count: number): Buffer {
 
 const GARBAGE = ['{', '}', '"', '\n', '\u0000', 'NaN', '1e999999', '{"kind":"train"}', '[[[[[[[[', '\ud800', '\xff\xfe', ',', 'null', '{"kind":"eval","split":"nope","step":1,"loss":1}'];
 
-function mutate(input: Buffer, random: () => number): Buffer {
+function mutate(input: Buffer, rng: Rng): Buffer {
   let bytes = Buffer.from(input);
-  const edits = 1 + Math.floor(random() * 4);
+  const edits = 1 + rng.int(4);
   for (let i = 0; i < edits; i++) {
-    const at = Math.floor(random() * (bytes.length + 1));
-    switch (Math.floor(random() * 5)) {
+    const at = rng.int(bytes.length + 1);
+    switch (rng.int(5)) {
       case 0: // truncate
         bytes = bytes.subarray(0, at);
         break;
       case 1: // flip bytes
-        for (let k = 0; k < 1 + random() * 8 && at + k < bytes.length; k++) bytes[at + k] = Math.floor(random() * 256);
+        for (let k = 0; k < 1 + rng.next() * 8 && at + k < bytes.length; k++) bytes[at + k] = rng.int(256);
         break;
       case 2: // insert garbage
-        bytes = Buffer.concat([bytes.subarray(0, at), Buffer.from(GARBAGE[Math.floor(random() * GARBAGE.length)]!, 'latin1'), bytes.subarray(at)]);
+        bytes = Buffer.concat([bytes.subarray(0, at), Buffer.from(pick(rng, GARBAGE), 'latin1'), bytes.subarray(at)]);
         break;
       case 3: // delete a span
-        bytes = Buffer.concat([bytes.subarray(0, at), bytes.subarray(at + Math.floor(random() * 200))]);
+        bytes = Buffer.concat([bytes.subarray(0, at), bytes.subarray(at + rng.int(200))]);
         break;
       default: // duplicate a span
-        bytes = Buffer.concat([bytes.subarray(0, at), bytes.subarray(at, at + Math.floor(random() * 300)), bytes.subarray(at)]);
+        bytes = Buffer.concat([bytes.subarray(0, at), bytes.subarray(at, at + rng.int(300)), bytes.subarray(at)]);
     }
   }
   return bytes;
@@ -70,9 +59,9 @@ test('readMetrics (2,000 files) and JsonlTail (200 files) survive mutated metric
   const dir = mkdtempSync(join(tmpdir(), 'symlora-fuzz-'));
   const file = join(dir, 'metrics.jsonl');
   const original = validMetrics(60);
-  const random = rng(20261124);
+  const rng = new Rng(20261124);
   for (let round = 0; round < 2000; round++) {
-    const bytes = mutate(original, random);
+    const bytes = mutate(original, rng);
     writeFileSync(file, bytes);
     const whole = readMetrics(dir);
     for (const record of whole.records) assert.ok(isMetricRecord(record), `round ${round}: invalid record returned`);
@@ -84,7 +73,7 @@ test('readMetrics (2,000 files) and JsonlTail (200 files) survive mutated metric
     const tail = new JsonlTail(file, isMetricRecord);
     const seen: MetricRecord[] = [];
     for (let at = 0; at < bytes.length; ) {
-      const next = Math.min(bytes.length, at + 1 + Math.floor(random() * 700));
+      const next = Math.min(bytes.length, at + 1 + rng.int(700));
       writeFileSync(file, bytes.subarray(at, next), { flag: 'a' });
       seen.push(...tail.read().records);
       at = next;
@@ -117,10 +106,10 @@ test('mutated run.json files give a RunStoreError naming the file, and listRuns 
   writer.finish('completed', { summary: { final: { valAccuracy: 0.5 }, best: { valAccuracy: 0.6 } } });
   const file = join(writer.dir, 'run.json');
   const original = Buffer.from(JSON.stringify(writer.record(), null, 2));
-  const random = rng(7);
+  const rng = new Rng(7);
   let failures = 0;
   for (let round = 0; round < 800; round++) {
-    writeFileSync(file, mutate(original, random));
+    writeFileSync(file, mutate(original, rng));
     try {
       const record = readRunRecord(writer.dir);
       assert.equal(record.schemaVersion, 1);
