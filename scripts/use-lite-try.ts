@@ -1,6 +1,6 @@
 /**
  * One USE-Lite adaptation run through the engine's own training loop, without the run store:
- * node --import tsx scripts/use-lite-try.ts <kind> <rank> <seed> [sentiment|spam] [epochs] [lr]
+ * node --import tsx scripts/use-lite-try.ts <kind> <rank> <seed> [sentiment|spam] [epochs] [lr] [spam split: time|random]
  * Prints test accuracy, trainable parameters and time. (The trainer does the same once session.ts
  * tokenises use-lite datasets; see the use-lite section of the issue-4 report.)
  */
@@ -19,9 +19,10 @@ const TASKS: Record<string, { task: DatasetTask; maxTokens: number }> = {
 };
 
 async function main(): Promise<void> {
-  const [kind = 'symlora', rank = '4', seed = '0', taskName = 'sentiment', epochs = taskName === 'spam' ? '6' : '8', lr = '0.005'] = process.argv.slice(2);
+  const [kind = 'symlora', rank = '4', seed = '0', taskName = 'sentiment', epochs = taskName === 'spam' ? '6' : '8', lr = '0.005', split] = process.argv.slice(2);
   await initBackend('wasm');
   const { task, maxTokens } = TASKS[taskName];
+  if (split) task.options = { ...task.options, split };
   const t0 = performance.now();
   const cpu0 = process.cpuUsage();
   const dataset = await tokenizeDataset(await loadDataset(task, { seed: Number(seed) }), maxTokens, (m) => console.log(m));
