@@ -9,7 +9,7 @@ import { createHash } from 'node:crypto';
 import { loadDataset } from '../../src/core/data/registry';
 import { DatasetError } from '../../src/core/data/errors';
 import { sortLabels } from '../../src/core/data/tabular';
-import { mulberry32 } from '../../src/core/data/split';
+import { Rng } from '../helpers/random';
 import type { DatasetTask } from '../../src/core/experiment/types';
 
 let dir: string;
@@ -173,7 +173,7 @@ describe('jsonl', () => {
 
 describe('mutated files', () => {
   test('300 randomly corrupted CSV and JSONL files: each loads or fails with a located DatasetError', async () => {
-    const random = mulberry32(2024);
+    const rng = new Rng(2024);
     const csv = Buffer.from(goodCsv());
     const jsonl = Buffer.from(Array.from({ length: 60 }, (_, i) => JSON.stringify({ a: i, b: i % 7, y: i % 3 })).join('\n'));
     const alphabet = Buffer.from(',;"\n\r{}[]:x0.-e \\\u00ff');
@@ -181,13 +181,13 @@ describe('mutated files', () => {
     for (let n = 0; n < 300; n++) {
       const format = n % 2 === 0 ? 'csv' : 'jsonl';
       const bytes = Buffer.from(format === 'csv' ? csv : jsonl);
-      const edits = 1 + Math.floor(random() * 4);
+      const edits = 1 + rng.int(4);
       let mutated: Buffer = bytes;
       for (let e = 0; e < edits; e++) {
-        const at = Math.floor(random() * mutated.length);
-        const kind = random();
-        if (kind < 0.4) mutated[at] = alphabet[Math.floor(random() * alphabet.length)];
-        else if (kind < 0.7) mutated = Buffer.concat([mutated.subarray(0, at), mutated.subarray(at + 1 + Math.floor(random() * 20))]);
+        const at = rng.int(mutated.length);
+        const kind = rng.next();
+        if (kind < 0.4) mutated[at] = alphabet[rng.int(alphabet.length)];
+        else if (kind < 0.7) mutated = Buffer.concat([mutated.subarray(0, at), mutated.subarray(at + 1 + rng.int(20))]);
         else mutated = mutated.subarray(0, at);
       }
       const name = `fuzz-${n}.${format}`;

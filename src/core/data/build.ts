@@ -1,7 +1,7 @@
 /** Turns a pool of examples into seeded train/val/test Splits, recording what was done. */
 import type { Split } from './types';
 import type { SplitName, SplitSizes } from './split';
-import { SPLIT_NAMES, fitSizes, mulberry32, stratifiedDraw, takeRows } from './split';
+import { SPLIT_NAMES, fitSizes, splitRng, stratifiedDraw, takeRows } from './split';
 
 export interface Pool {
   /** Row-major features, `n × featureSize`. */
@@ -25,7 +25,7 @@ export interface SplitResult {
 
 /** Draws stratified splits of (at most) the requested sizes from the pool, by seed. */
 export function splitPool(pool: Pool, requested: SplitSizes, seed: number, what: string): SplitResult {
-  const random = mulberry32(seed);
+  const rng = splitRng(seed);
   let indices: Record<SplitName, number[]>;
   let sizes: SplitSizes;
   if (pool.fixed) {
@@ -33,14 +33,14 @@ export function splitPool(pool: Pool, requested: SplitSizes, seed: number, what:
     const trainVal = fitSizes({ train: requested.train, val: requested.val, test: 0 }, trainPool.length, `${what} (train part)`);
     const test = fitSizes({ train: 0, val: 0, test: requested.test }, testPool.length, `${what} (test part)`);
     sizes = { train: trainVal.train, val: trainVal.val, test: test.test };
-    const [testIdx] = stratifiedDraw(testPool, pool.y, [sizes.test], random);
-    const [valIdx, trainIdx] = stratifiedDraw(trainPool, pool.y, [sizes.val, sizes.train], random);
+    const [testIdx] = stratifiedDraw(testPool, pool.y, [sizes.test], rng);
+    const [valIdx, trainIdx] = stratifiedDraw(trainPool, pool.y, [sizes.val, sizes.train], rng);
     indices = { train: trainIdx, val: valIdx, test: testIdx };
   } else {
     const n = pool.y.length;
     sizes = fitSizes(requested, n, what);
     const all = Array.from({ length: n }, (_, i) => i);
-    const [testIdx, valIdx, trainIdx] = stratifiedDraw(all, pool.y, [sizes.test, sizes.val, sizes.train], random);
+    const [testIdx, valIdx, trainIdx] = stratifiedDraw(all, pool.y, [sizes.test, sizes.val, sizes.train], rng);
     indices = { train: trainIdx, val: valIdx, test: testIdx };
   }
   const splits = {} as Record<SplitName, Split>;
@@ -54,7 +54,7 @@ function sizeInfo(pool: Pool, requested: SplitSizes, sizes: SplitSizes): Record<
   const truncated = SPLIT_NAMES.some((s) => sizes[s] < requested[s]);
   const info: Record<string, string | number | boolean> = {
     examplesAvailable: pool.fixed ? pool.fixed.trainPool.length + pool.fixed.testPool.length : pool.y.length,
-    split: pool.fixed ? pool.fixed.description : 'stratified random (seeded mulberry32), test drawn first, then val, then train',
+    split: pool.fixed ? pool.fixed.description : 'stratified random (seeded Rng, split stream), test drawn first, then val, then train',
     trainSize: sizes.train,
     valSize: sizes.val,
     testSize: sizes.test,

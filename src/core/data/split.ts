@@ -1,26 +1,21 @@
 /**
  * Deterministic, seeded, stratified train/val/test splits.
- * The PRNG is our own (mulberry32) so splits do not depend on any library's random state.
+ * Randomness comes from the project's own Rng (its "split" stream), so splits do not depend on
+ * any library's random state.
  */
 import type { Split } from './types';
 import { DatasetError } from './errors';
+import { Rng, STREAMS } from '../rng';
 
-/** mulberry32: a small, fast 32-bit PRNG; the same seed always yields the same stream. */
-export function mulberry32(seed: number): () => number {
-  let a = (seed >>> 0) ^ 0x9e3779b9;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
+/** The generator every split of a run draws from: the seed's dedicated split stream. */
+export function splitRng(seed: number): Rng {
+  return new Rng(seed, STREAMS.split);
 }
 
 /** Fisher–Yates shuffle in place. */
-export function shuffleInPlace<T>(items: T[], random: () => number): T[] {
+export function shuffleInPlace<T>(items: T[], rng: Rng): T[] {
   for (let i = items.length - 1; i > 0; i--) {
-    const j = Math.floor(random() * (i + 1));
+    const j = rng.int(i + 1);
     [items[i], items[j]] = [items[j], items[i]];
   }
   return items;
@@ -61,8 +56,8 @@ export function fitSizes(requested: SplitSizes, available: number, what: string)
   return fitted;
 }
 
-/** Groups example indices by label, each group shuffled by `random`. */
-function shuffledByClass(indices: readonly number[], labels: ArrayLike<number>, random: () => number): Map<number, number[]> {
+/** Groups example indices by label, each group shuffled by `rng`. */
+function shuffledByClass(indices: readonly number[], labels: ArrayLike<number>, rng: Rng): Map<number, number[]> {
   const groups = new Map<number, number[]>();
   for (const i of indices) {
     const label = labels[i];
@@ -71,7 +66,7 @@ function shuffledByClass(indices: readonly number[], labels: ArrayLike<number>, 
     group.push(i);
   }
   const sorted = new Map([...groups.entries()].sort((a, b) => a[0] - b[0]));
-  for (const group of sorted.values()) shuffleInPlace(group, random);
+  for (const group of sorted.values()) shuffleInPlace(group, rng);
   return sorted;
 }
 
@@ -106,23 +101,23 @@ export function stratifiedDraw(
   pool: readonly number[],
   labels: ArrayLike<number>,
   sizes: number[],
-  random: () => number,
+  rng: Rng,
 ): number[][] {
-  const groups = shuffledByClass(pool, labels, random);
+  const groups = shuffledByClass(pool, labels, rng);
   let remaining = pool.length;
   return sizes.map((size) => {
     const want = quotas(groups, remaining, Math.min(size, remaining));
     const picked: number[] = [];
     for (const [label, count] of want) picked.push(...groups.get(label)!.splice(0, count));
     remaining -= picked.length;
-    return shuffleInPlace(picked, random);
+    return shuffleInPlace(picked, rng);
   });
 }
 
 /** Train/val/test indices over `labels.length` examples, sizes already fitted. */
 export function stratifiedSplit(labels: ArrayLike<number>, sizes: SplitSizes, seed: number): Record<SplitName, number[]> {
   const all = Array.from({ length: labels.length }, (_, i) => i);
-  const [test, val, train] = stratifiedDraw(all, labels, [sizes.test, sizes.val, sizes.train], mulberry32(seed));
+  const [test, val, train] = stratifiedDraw(all, labels, [sizes.test, sizes.val, sizes.train], splitRng(seed));
   return { train, val, test };
 }
 
