@@ -30,6 +30,7 @@ export class Lab implements vscode.Disposable {
   private readonly statusBar: vscode.StatusBarItem;
   private readonly disposables: vscode.Disposable[] = [];
   private readonly progress = new Map<string, (run: LiveRun) => void>();
+  private lastRunSet = '';
 
   constructor(readonly context: vscode.ExtensionContext) {
     const extensionUri = context.extensionUri;
@@ -61,7 +62,7 @@ export class Lab implements vscode.Disposable {
       }),
       vscode.workspace.onDidChangeConfiguration((event) => affectsUs(event) && this.settingsChanged()),
       vscode.workspace.onDidGrantWorkspaceTrust(() => this.tree.reloadDisk(true)),
-      this.tree.onDidChangeTreeData(() => this.dashboard.diskChanged()),
+      this.tree.onDidChangeTreeData(() => this.runSetMaybeChanged()),
       ...registerCommands(this),
       ...registerExperimentEditing(this),
     );
@@ -119,6 +120,21 @@ export class Lab implements vscode.Disposable {
     return manager;
   }
 
+  /**
+   * The tree redraws many times a second while runs stream; the dashboard needs a fresh init only
+   * when the set of runs or a status changed (a CLI run appeared, a run was deleted or ended).
+   */
+  private runSetMaybeChanged(): void {
+    const signature = this.tree
+      .rows()
+      .map((row) => `${row.id}:${row.status}`)
+      .sort()
+      .join('|');
+    if (signature === this.lastRunSet) return;
+    this.lastRunSet = signature;
+    this.dashboard.diskChanged();
+  }
+
   private settingsChanged(): void {
     this.tree.setRunsDir(runsDirectory());
     this.managerInstance?.applySettings();
@@ -134,12 +150,15 @@ export class Lab implements vscode.Disposable {
 
   private updateStatusBar(): void {
     const counts = this.managerInstance?.counts() ?? { running: 0, queued: 0 };
-    void vscode.commands.executeCommand('setContext', 'symlora.activeRuns', counts.running + counts.queued > 0);
-    if (counts.running + counts.queued === 0) {
+    const text = `$(beaker) ${counts.running} running${counts.queued ? ` · ${counts.queued} queued` : ''}`;
+    if (text === this.statusBar.text) return; // called on every metrics batch: only real changes go to the UI
+    const active = counts.running + counts.queued > 0;
+    void vscode.commands.executeCommand('setContext', 'symlora.activeRuns', active);
+    this.statusBar.text = text;
+    if (!active) {
       this.statusBar.hide();
       return;
     }
-    this.statusBar.text = `$(beaker) ${counts.running} running${counts.queued ? ` · ${counts.queued} queued` : ''}`;
     this.statusBar.tooltip = 'SymLoRA Lab: training runs in this window. Click to show the Runs view.';
     this.statusBar.show();
   }
