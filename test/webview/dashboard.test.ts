@@ -156,26 +156,25 @@ test('x axis by wall time, log-scale y, hiding a metric, run selection; state su
   assert.equal(d.charts.loss.xScale, 'linear');
   assert.equal(d.charts.loss.yScale, 'logarithmic');
   assert.deepEqual(d.charts.loss.datasets.find((s) => s.label === 'r2 · train loss')!.data.slice(0, 2).map((p) => p.x), [0.2, 0.4]);
-  assert.equal(await view.page.locator('#panel-lr').isHidden(), true);
+  assert.equal(await view.page.locator('#panel-lr').isHidden(), true, 'lr panel hidden');
   assert.deepEqual(new Set(d.state.selected), new Set(['r1', 'r2']));
 
   await view.reload();
   assert.deepEqual((await view.posted()).map((m) => m.type), ['ready'], 'nothing is assumed before init');
   await view.post(init);
-  d = await waitForLength(view, 'loss', 'r1 · train loss', 30);
+  d = await waitForView(view, (v) => v.charts.loss.datasets.some((s) => s.label === 'r1 · train loss' && s.length === 30) && v.charts.loss.yScale === 'logarithmic', 'restored curves on a log scale');
   assert.deepEqual(
     { selected: new Set(d.state.selected), xAxis: d.state.xAxis, logY: d.state.logY, smoothing: d.state.smoothing, hidden: d.state.hiddenPanels },
     { selected: new Set(['r1', 'r2']), xAxis: 'time', logY: true, smoothing: 0.3, hidden: ['lr'] },
   );
-  assert.equal(d.charts.loss.yScale, 'logarithmic');
-  assert.equal(await view.page.locator('#panel-lr').isHidden(), true);
+  assert.equal(await view.page.locator('#panel-lr').isHidden(), true, 'lr panel hidden after reload');
   assert.equal(await view.page.locator('#smoothing').inputValue(), '0.3');
-  assert.equal(await view.page.locator('vscode-checkbox[data-run-id="r1"]').evaluate((e: any) => e.checked), true);
+  assert.equal(await view.page.locator('vscode-checkbox[data-run-id="r1"]').evaluate((e: any) => e.checked), true, 'r1 ticked after reload');
 
   // Unticking a run removes its curves and tells the host.
   await view.page.locator('vscode-checkbox[data-run-id="r2"]').click();
-  d = await view.describe<Described>();
-  assert.ok(!d.charts.loss.datasets.some((s) => s.label.startsWith('r2')));
+  d = await waitForView(view, (v) => !v.charts.loss.datasets.some((s) => s.label.startsWith('r2')), 'r2 removed');
+  assert.deepEqual(d.state.selected, ['r1']);
   assert.deepEqual((await view.posted()).at(-1), { type: 'selectRuns', runIds: ['r1'] });
   await assertClean(view);
   await view.page.close();
