@@ -9,13 +9,10 @@ import { gunzipSync } from 'node:zlib';
 import { parse } from 'csv-parse/sync';
 import type { Dataset } from './types';
 import type { LoaderContext } from './context';
-import { splitPool, mapFeatures } from './build';
-import { resizeImages } from './image';
-import { checkKnownKeys, readChoice } from './options';
 import { DatasetError } from './errors';
 import { shippedDataPath } from './paths';
 import { sha256 } from './hash';
-import { readDigitClasses, selectClasses } from './mnist';
+import { cachedOnce, imageDataset, readImageOptions, selectClasses } from './digitImages';
 
 const SIDE = 8;
 const PIXELS = SIDE * SIDE;
@@ -28,15 +25,8 @@ interface RawDigits {
   version: string;
 }
 
-let rawPromise: Promise<RawDigits> | undefined;
-
-export function loadRawDigits(): Promise<RawDigits> {
-  rawPromise ??= readRawDigits().catch((err: unknown) => {
-    rawPromise = undefined;
-    throw err;
-  });
-  return rawPromise;
-}
+/** Reads and parses the shipped CSV once per process. */
+export const loadRawDigits = cachedOnce(readRawDigits);
 
 async function readRawDigits(): Promise<RawDigits> {
   const file = shippedDataPath('digits', 'digits.csv.gz');
@@ -58,28 +48,20 @@ async function readRawDigits(): Promise<RawDigits> {
 }
 
 export async function loadDigits(ctx: LoaderContext): Promise<Dataset> {
-  checkKnownKeys(ctx.options, ['imageSize', 'classes'], 'digits');
-  const imageSize = readChoice(ctx.options, 'imageSize', DIGITS_IMAGE_SIZES, 8);
-  const classes = readDigitClasses(ctx.options);
+  const { imageSize, classes } = readImageOptions(ctx, 'digits', DIGITS_IMAGE_SIZES, 8);
   const raw = await loadRawDigits();
-  const { x, y } = selectClasses(raw.x, raw.y, PIXELS, classes);
-  const { splits, info } = splitPool({ x, featureSize: PIXELS, y }, ctx.sizes, ctx.seed, 'digits');
-  const resized = mapFeatures(splits, (features, count) => resizeImages(features, count, SIDE, imageSize));
-  return {
-    name: imageSize === SIDE ? 'digits(8x8)' : `digits(8x8→${imageSize}x${imageSize})`,
-    version: raw.version,
-    inputShape: [imageSize * imageSize],
-    numClasses: classes.length,
+  return imageDataset(ctx, {
+    dataset: 'digits',
+    nativeName: 'digits(8x8)',
+    side: SIDE,
+    imageSize,
+    classes,
     classNames: classes.map(String),
-    ...resized,
-    info: {
-      ...info,
-      source: 'UCI optical recognition of handwritten digits (test set), as scikit-learn digits.csv.gz; shipped in data/digits',
-      licence: 'BSD-3-Clause (scikit-learn); data by E. Alpaydin, C. Kaynak',
-      imageSize,
-      resize: imageSize === SIDE ? 'none' : 'bilinear (half-pixel centres)',
-      normalisation: 'intensities 0..16 divided by 16 → [0,1] (MNIST range)',
-      classes: classes.join(','),
-    },
-  };
+    version: raw.version,
+    pool: { ...selectClasses(raw.x, raw.y, PIXELS, classes), featureSize: PIXELS },
+    resize: 'bilinear (half-pixel centres)',
+    source: 'UCI optical recognition of handwritten digits (test set), as scikit-learn digits.csv.gz; shipped in data/digits',
+    licence: 'BSD-3-Clause (scikit-learn); data by E. Alpaydin, C. Kaynak',
+    normalisation: 'intensities 0..16 divided by 16 → [0,1] (MNIST range)',
+  });
 }

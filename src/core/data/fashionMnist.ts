@@ -12,14 +12,12 @@ import type { Dataset } from './types';
 import type { LoaderContext } from './context';
 import type { Checked } from './fetch';
 import { downloadVerified, readVerified } from './fetch';
-import { splitPool, mapFeatures } from './build';
-import { resizeImages } from './image';
 import { parseIdx, maybeGunzip } from './idx';
-import { checkKnownKeys, readChoice, readString } from './options';
+import { readString } from './options';
 import { DatasetError } from './errors';
 import { resolveCacheDir, resolveUserPath } from './paths';
 import { sha256 } from './hash';
-import { readDigitClasses } from './mnist';
+import { imageDataset, readImageOptions } from './digitImages';
 
 export const FASHION_CLASSES = ['T-shirt/top', 'Trouser', 'Pullover', 'Dress', 'Coat', 'Sandal', 'Shirt', 'Sneaker', 'Bag', 'Ankle boot'];
 export const DEFAULT_FASHION_URL = 'http://fashion-mnist.s3-website.eu-central-1.amazonaws.com/';
@@ -162,9 +160,7 @@ async function locateAndRead(dir: string | undefined, source: FashionSource, cac
 }
 
 export async function loadFashionMnist(ctx: LoaderContext, source: FashionSource = defaultFashionSource()): Promise<Dataset> {
-  checkKnownKeys(ctx.options, ['dir', 'imageSize', 'classes'], 'fashion-mnist');
-  const imageSize = readChoice(ctx.options, 'imageSize', [28, 14, 8] as const, 28);
-  const classes = readDigitClasses(ctx.options);
+  const { imageSize, classes } = readImageOptions(ctx, 'fashion-mnist', [28, 14, 8] as const, 28, ['dir']);
   const dirOption = readString(ctx.options, 'dir');
   const dir = dirOption === undefined ? undefined : resolveUserPath(dirOption, ctx.baseDir);
   const cacheDir = join(resolveCacheDir(ctx.cacheDir), 'fashion-mnist');
@@ -181,8 +177,14 @@ export async function loadFashionMnist(ctx: LoaderContext, source: FashionSource
   classes.forEach((c, i) => (newLabel[c] = i));
   const y = Int32Array.from(raw.labels, (l) => newLabel[l]);
   const kept = (from: number, to: number) => Array.from({ length: to - from }, (_, k) => from + k).filter((i) => y[i] >= 0);
-  const { splits, info } = splitPool(
-    {
+  return imageDataset(ctx, {
+    dataset: 'fashion-mnist',
+    side: SIDE,
+    imageSize,
+    classes,
+    classNames: classes.map((c) => FASHION_CLASSES[c]),
+    version: raw.version,
+    pool: {
       x: raw.images,
       featureSize: SIDE * SIDE,
       y,
@@ -193,28 +195,11 @@ export async function loadFashionMnist(ctx: LoaderContext, source: FashionSource
         description: 'official: train/val from the 60k training images, test from the 10k test images; stratified, seeded',
       },
     },
-    ctx.sizes,
-    ctx.seed,
-    'fashion-mnist',
-  );
-  const resized = mapFeatures(splits, (features, count) => resizeImages(features, count, SIDE, imageSize));
-  return {
-    name: imageSize === SIDE ? 'fashion-mnist' : `fashion-mnist(28x28→${imageSize}x${imageSize})`,
-    version: raw.version,
-    inputShape: [imageSize * imageSize],
-    numClasses: classes.length,
-    classNames: classes.map((c) => FASHION_CLASSES[c]),
-    ...resized,
-    info: {
-      ...info,
-      source: `Fashion-MNIST IDX files from ${raw.origin}`,
-      licence: 'MIT (Zalando Research)',
-      imageSize,
-      resize: imageSize === SIDE ? 'none' : 'area average',
-      normalisation: 'bytes 0..255 divided by 255 → [0,1]',
-      classes: classes.join(','),
-    },
-  };
+    resize: 'area average',
+    source: `Fashion-MNIST IDX files from ${raw.origin}`,
+    licence: 'MIT (Zalando Research)',
+    normalisation: 'bytes 0..255 divided by 255 → [0,1]',
+  });
 }
 
 /** Forgets the parsed files held in memory (tests use it to exercise the disk cache). */

