@@ -1,7 +1,7 @@
 /**
  * Plumbing shared by the ten-class image sets (MNIST, digits, Fashion-MNIST): the `imageSize` /
- * `classes` options, class subsets, a once-per-process raw-data cache, and turning a pool of
- * square images into resized, seeded splits.
+ * `classes` options, class subsets, and turning a pool of square images into resized, seeded
+ * splits.
  */
 import type { Dataset } from './types';
 import type { LoaderContext } from './context';
@@ -11,16 +11,11 @@ import { resizeImages } from './image';
 import { checkKnownKeys, readChoice } from './options';
 import { optionError } from './errors';
 
-/** Runs `read` once per process and shares its result; a failed read is forgotten so the next call retries. */
-export function cachedOnce<T>(read: () => Promise<T>): () => Promise<T> {
-  let promise: Promise<T> | undefined;
-  return () => {
-    promise ??= read().catch((err: unknown) => {
-      promise = undefined;
-      throw err;
-    });
-    return promise;
-  };
+/** A whole image set as read from disk: row-major pixels in [0,1] and digit labels. */
+export interface RawImages {
+  x: Float32Array;
+  y: Int32Array;
+  version: string;
 }
 
 /** `classes` option: distinct digits, mapped to class indices in the order given. */

@@ -12,23 +12,19 @@ import type { LoaderContext } from './context';
 import { DatasetError } from './errors';
 import { shippedDataPath } from './paths';
 import { sha256 } from './hash';
-import { cachedOnce, imageDataset, readImageOptions, selectClasses } from './digitImages';
+import type { RawImages } from './digitImages';
+import { imageDataset, readImageOptions, selectClasses } from './digitImages';
+import { cachedOnce } from './memo';
 
 const SIDE = 8;
 const PIXELS = SIDE * SIDE;
 const MAX_INTENSITY = 16;
 export const DIGITS_IMAGE_SIZES = [8, 14, 28] as const;
 
-interface RawDigits {
-  x: Float32Array;
-  y: Int32Array;
-  version: string;
-}
-
 /** Reads and parses the shipped CSV once per process. */
 export const loadRawDigits = cachedOnce(readRawDigits);
 
-async function readRawDigits(): Promise<RawDigits> {
+async function readRawDigits(): Promise<RawImages> {
   const file = shippedDataPath('digits', 'digits.csv.gz');
   let bytes: Buffer;
   try {

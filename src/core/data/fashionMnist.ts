@@ -18,6 +18,7 @@ import { DatasetError } from './errors';
 import { resolveCacheDir, resolveUserPath } from './paths';
 import { sha256 } from './hash';
 import { imageDataset, readImageOptions } from './digitImages';
+import { AsyncMemo } from './memo';
 
 export const FASHION_CLASSES = ['T-shirt/top', 'Trouser', 'Pullover', 'Dress', 'Coat', 'Sandal', 'Shirt', 'Sneaker', 'Bag', 'Ankle boot'];
 export const DEFAULT_FASHION_URL = 'http://fashion-mnist.s3-website.eu-central-1.amazonaws.com/';
@@ -66,7 +67,7 @@ interface RawFashion {
   version: string;
 }
 
-const memo = new Map<string, Promise<RawFashion>>();
+const memo = new AsyncMemo<string, RawFashion>();
 
 /** Finds the IDX files in a folder (gzipped or raw names); undefined when any is missing. */
 function filesIn(dir: string, files: Record<IdxPart, IdxFileSpec>): Record<IdxPart, string> | undefined {
@@ -165,13 +166,7 @@ export async function loadFashionMnist(ctx: LoaderContext, source: FashionSource
   const dir = dirOption === undefined ? undefined : resolveUserPath(dirOption, ctx.baseDir);
   const cacheDir = join(resolveCacheDir(ctx.cacheDir), 'fashion-mnist');
   const key = JSON.stringify([dir, source, cacheDir]);
-  let promise = memo.get(key);
-  if (!promise) {
-    promise = locateAndRead(dir, source, cacheDir, ctx.signal);
-    promise.catch(() => memo.delete(key));
-    memo.set(key, promise);
-  }
-  const raw = await promise;
+  const raw = await memo.get(key, () => locateAndRead(dir, source, cacheDir, ctx.signal));
   // Class subsets relabel 0..k-1 in the order given; other examples are left out of the pools.
   const newLabel = new Int32Array(10).fill(-1);
   classes.forEach((c, i) => (newLabel[c] = i));

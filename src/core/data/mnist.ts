@@ -8,22 +8,18 @@ import type { Dataset } from './types';
 import type { LoaderContext } from './context';
 import { DatasetError } from './errors';
 import { packageFile, packageVersion } from './paths';
-import { cachedOnce, imageDataset, readImageOptions, selectClasses } from './digitImages';
+import type { RawImages } from './digitImages';
+import { imageDataset, readImageOptions, selectClasses } from './digitImages';
+import { cachedOnce } from './memo';
 
 const SIDE = 28;
 const PIXELS = SIDE * SIDE;
 export const IMAGE_SIZES = [28, 14, 8] as const;
 
-interface RawMnist {
-  x: Float32Array;
-  y: Int32Array;
-  version: string;
-}
-
 /** Reads and parses the ten digit files once per process. */
 export const loadRawMnist = cachedOnce(readRawMnist);
 
-async function readRawMnist(): Promise<RawMnist> {
+async function readRawMnist(): Promise<RawImages> {
   const perDigit = await Promise.all(
     Array.from({ length: 10 }, async (_, digit) => {
       const file = packageFile('mnist', 'src', 'digits', `${digit}.json`);

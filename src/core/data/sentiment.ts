@@ -11,6 +11,7 @@ import { DatasetError } from './errors';
 import { checkKnownKeys, readStringList } from './options';
 import { packageFile, packageVersion } from './paths';
 import { buildTextDataset } from './textDataset';
+import { AsyncMemo } from './memo';
 
 export const SENTIMENT_DOMAINS = ['amazon', 'imdb', 'yelp'] as const;
 export type SentimentDomain = (typeof SENTIMENT_DOMAINS)[number];
@@ -20,16 +21,10 @@ interface Sentences {
   labels: number[];
 }
 
-const cache = new Map<SentimentDomain, Promise<Sentences>>();
+const cache = new AsyncMemo<SentimentDomain, Sentences>();
 
 function loadDomain(domain: SentimentDomain): Promise<Sentences> {
-  let promise = cache.get(domain);
-  if (!promise) {
-    promise = readDomain(domain);
-    promise.catch(() => cache.delete(domain));
-    cache.set(domain, promise);
-  }
-  return promise;
+  return cache.get(domain, () => readDomain(domain));
 }
 
 async function readDomain(domain: SentimentDomain): Promise<Sentences> {

@@ -18,6 +18,7 @@ import type { Pool } from './build';
 import { DatasetError } from './errors';
 import { checkKnownKeys, readChoice, readStringList } from './options';
 import { packageFile, packageVersion } from './paths';
+import { AsyncMemo } from './memo';
 import { buildTextDataset } from './textDataset';
 
 export const SPAM_GROUPS = ['easy-ham-1', 'easy-ham-2', 'hard-ham-1', 'spam-1', 'spam-2'] as const;
@@ -41,17 +42,11 @@ export function decodeLenient(bytes: Uint8Array): string {
   return new TextDecoder('utf-8', { fatal: false, ignoreBOM: false }).decode(bytes);
 }
 
-const corpusCache = new Map<string, Promise<Email[]>>();
+const corpusCache = new AsyncMemo<string, Email[]>();
 
 /** Reads every email listed in `<root>/file_list.json` ("<group>/<name>.txt" entries), once per root. */
 export function readSpamCorpus(root: string): Promise<Email[]> {
-  let promise = corpusCache.get(root);
-  if (!promise) {
-    promise = readCorpus(root);
-    promise.catch(() => corpusCache.delete(root));
-    corpusCache.set(root, promise);
-  }
-  return promise;
+  return corpusCache.get(root, () => readCorpus(root));
 }
 
 async function readCorpus(root: string): Promise<Email[]> {
