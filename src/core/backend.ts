@@ -7,6 +7,7 @@ import * as tf from '@tensorflow/tfjs-core';
 // tfjs-core alone registers no gradients; training needs them all.
 import '@tensorflow/tfjs-core/dist/register_all_gradients';
 import { existsSync } from 'node:fs';
+import { matmulImplementation } from './ops';
 import { join } from 'node:path';
 
 export type BackendChoice = 'auto' | 'tensorflow' | 'wasm' | 'cpu';
@@ -17,6 +18,8 @@ export interface BackendInfo {
   tfjsVersion: string;
   /** Why preferred backends were passed over (shown to the user, recorded in run.json). */
   notes: string[];
+  /** The matrix-product kernel in use, e.g. "cblas_sgemm (OpenBLAS)" or "wasm BatchMatMul". */
+  matmul?: string;
   simd?: boolean;
 }
 
@@ -99,6 +102,7 @@ export async function initBackend(choice: string = 'auto'): Promise<BackendInfo>
     if (await attempts[name]()) {
       active = { name, tfjsVersion: tf.version_core, notes };
       if (name === 'wasm') active.simd = Boolean(await tf.env().getAsync('WASM_HAS_SIMD_SUPPORT'));
+      active.matmul = matmulImplementation();
       return active;
     }
   }

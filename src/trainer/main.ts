@@ -51,7 +51,9 @@ class MetricStream {
 }
 
 function versions(run: PreparedRun): Record<string, string> {
-  return { symloraLab: productVersion, tfjs: run.backend.tfjsVersion, node: process.versions.node };
+  const versions: Record<string, string> = { symloraLab: productVersion, tfjs: run.backend.tfjsVersion, node: process.versions.node };
+  if (run.backend.matmul) versions.matmul = run.backend.matmul;
+  return versions;
 }
 
 /** Metric lines of the run being resumed, up to its checkpoint, so the new run's history is whole. */

@@ -6,7 +6,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { EigenvalueDecomposition, Matrix } from 'ml-matrix';
 import type { SymLoraLayerWeights } from '../io/adapterFile';
-import { mm } from '../ops';
+import { mm, swapLast2 } from '../ops';
 import { randomOrthonormal } from '../rng';
 import { checkShape } from './lora';
 import type { Adapter, AdapterContext } from './types';
@@ -41,7 +41,7 @@ export class SymLoraAdapter implements Adapter {
     // (x·Q)⊙λ is formed once and multiplied by Qᵀ; the transpose is r×n, cheap to materialise.
     const q = this.q as tf.Tensor2D;
     const projected = tf.mul(mm(x, q), tf.mul(this.lambda, this.scale)) as tf.Tensor2D;
-    return mm(projected, tf.transpose(q));
+    return mm(projected, swapLast2(q) as tf.Tensor2D);
   }
 
   denseDelta(): tf.Tensor2D {

@@ -74,8 +74,9 @@ export class TransformerEncoder implements Model {
     const { seqLen: seq, inputDim, dModel: d, heads, layers } = this.config;
     const batch = x.shape[0];
     const tokens = tf.reshape(x, [batch * seq, inputDim]) as tf.Tensor2D;
-    const positions = tf.tile(this.others.get('embed.position')!, [batch, 1]);
-    let h = tf.add(this.linear('embed').forward(tokens), positions) as tf.Tensor2D;
+    // Positions [T, d] broadcast over the batch (no tiled copy).
+    const embedded = tf.reshape(this.linear('embed').forward(tokens), [batch, seq, d]);
+    let h = tf.reshape(tf.add(embedded, this.others.get('embed.position')!), [batch * seq, d]) as tf.Tensor2D;
     for (let l = 0; l < layers; l++) {
       const p = `encoder.${l}`;
       const a = layerNorm(h, this.norm(`${p}.ln1`));
