@@ -6,13 +6,13 @@ import { RunQueue } from '../../src/core/runs/queue';
 import { REPO } from './harness';
 
 /** A teacher-task experiment small enough for CI; `epochs` sets how long each run lasts. */
-export function tinyExperiment({ name, epochs = 2, kinds = ['lora', 'symlora'], trainSize = 256 }: { name: string; epochs?: number; kinds?: string[]; trainSize?: number }): string {
+export function tinyExperiment({ name, epochs = 2, kinds = ['lora', 'symlora'], trainSize = 256, width = 16, rank = 2, trainHead = true }: { name: string; epochs?: number; kinds?: string[]; trainSize?: number; width?: number; rank?: number; trainHead?: boolean }): string {
   return `${JSON.stringify(
     {
       name,
-      model: { arch: 'mlp', inputDim: 16, hidden: [16, 16], classes: 4 },
+      model: { arch: 'mlp', inputDim: width, hidden: [width, width], classes: 4 },
       task: { dataset: 'teacher', shift: { rank: 2, kind: 'symmetric', scale: 0.5 }, trainSize, valSize: 64, testSize: 64 },
-      adapter: { kind: kinds.length === 1 ? kinds[0] : 'symlora', rank: 2, alpha: 4 },
+      adapter: { kind: kinds.length === 1 ? kinds[0] : 'symlora', rank, alpha: 4, trainHead },
       train: { epochs, batchSize: 32, lr: 0.01, spectrumEvery: 4, checkpointEvery: 8 },
       sweep: kinds.length > 1 ? { 'adapter.kind': kinds } : {},
     },

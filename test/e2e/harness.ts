@@ -33,8 +33,10 @@ export interface SessionOptions {
   settings?: Record<string, unknown>;
   /** Keep Workspace Trust on (untrusted workspace) instead of --disable-workspace-trust. */
   workspaceTrust?: boolean;
-  /** Extra URL payload entries (e.g. extensionDevelopmentPath / extensionTestsPath). */
-  payload?: [string, string][];
+  /** Extra URL payload entries (e.g. extensionDevelopmentPath / extensionTestsPath), given the port. */
+  payload?: (port: number) => [string, string][];
+  /** Called with the page before the workbench loads (e.g. exposeFunction). */
+  beforeOpen?: (page: Page) => Promise<unknown>;
   /** Skip installing the .vsix (when loading via extensionDevelopmentPath). */
   installVsix?: boolean;
 }
@@ -148,28 +150,33 @@ export class VsCodeSession {
       (window as unknown as { __SYMLORA_TEST__: boolean }).__SYMLORA_TEST__ = true;
     });
     this.page = await this.context.newPage();
-    const payload = options.payload?.length ? `&payload=${encodeURIComponent(JSON.stringify(options.payload))}` : '';
+    await options.beforeOpen?.(this.page);
+    const entries = options.payload?.(this.port) ?? [];
+    const payload = entries.length ? `&payload=${encodeURIComponent(JSON.stringify(entries))}` : '';
     await this.page.goto(`http://127.0.0.1:${this.port}/?folder=${encodeURIComponent(this.workspace)}${payload}`);
     await this.page.locator('.monaco-workbench').waitFor({ timeout: TIMEOUT.workbench });
   }
 
-  /** The "activated in … ms" line of our output channel's log file, if written yet. */
-  activationLog(): string | undefined {
-    const logs = join(this.root, 'ud', 'logs');
+  /** The first line containing `text` in a code-server log file whose name contains `fileHint`. */
+  findLogLine(text: string, fileHint = ''): string | undefined {
     const find = (dir: string): string | undefined => {
       for (const entry of existsSync(dir) ? readdirSync(dir, { withFileTypes: true }) : []) {
         const path = join(dir, entry.name);
-        if (entry.isDirectory()) {
-          const hit = find(path);
-          if (hit) return hit;
-        } else if (entry.name.includes('SymLoRA Lab')) {
-          const line = readFileSync(path, 'utf8').split('\n').find((l) => l.includes('activated in'));
-          if (line) return line.trim();
-        }
+        const hit = entry.isDirectory()
+          ? find(path)
+          : entry.name.includes(fileHint)
+            ? readFileSync(path, 'utf8').split('\n').find((line) => line.includes(text))
+            : undefined;
+        if (hit) return hit.trim();
       }
       return undefined;
     };
-    return find(logs);
+    return find(join(this.root, 'ud', 'logs'));
+  }
+
+  /** The "activated in … ms" line of our output channel's log file, if written yet. */
+  activationLog(): string | undefined {
+    return this.findLogLine('activated in', 'SymLoRA Lab');
   }
 
   /** Screenshot into test-results/e2e/<name>.png. */
