@@ -200,7 +200,8 @@ test('the real trainer: SIGKILL mid-run leaves a crashed run whose metrics are r
 test('the real trainer: a run directory deleted mid-run fails the run with a clear error; the host carries on', { skip: noTrainer }, async () => {
   const { handle, runDir, firstMetrics } = launchReal(500);
   await firstMetrics;
-  rmSync(runDir, { recursive: true, force: true });
+  // The trainer may be writing into it at this very moment: retry ENOTEMPTY races like a user re-deleting.
+  rmSync(runDir, { recursive: true, force: true, maxRetries: 10, retryDelay: 20 });
   const info = await handle.exited;
   assert.equal(info.status, 'failed');
   assert.match(info.error!, /no longer exists/);
