@@ -15,7 +15,7 @@ import type { RunSpec } from '../../src/core/experiment/types';
 import type { RunStatus } from '../../src/core/protocol';
 import { aggregateRuns, collectRuns, renderJson, renderMarkdown, renderText, verdict, type Report } from '../../src/core/report';
 import { RunWriter } from '../../src/core/runs/writer';
-import { meanConfidenceInterval, pairedTTest, wilcoxonSignedRank } from '../../src/core/stats';
+import { holmAdjust, meanConfidenceInterval, pairedTTest, wilcoxonSignedRank } from '../../src/core/stats';
 
 const root = mkdtempSync(join(tmpdir(), 'symlora-report-'));
 after(() => rmSync(root, { recursive: true, force: true }));
@@ -127,6 +127,15 @@ describe('aggregation over seeds', () => {
     assert.equal(equalParams.symlora.trainable, 2 * (16 * 4 + 4));
     assert.equal(equalParams.lora.trainable, 128);
     assert.ok(equalParams.difference!.mean > 0, 'SymLoRA at 2r beats LoRA at r here by construction');
+  });
+
+  it('Holm-adjusts the t-test p-values over the comparisons of one experiment', () => {
+    const report = suiteReport();
+    assert.deepEqual(
+      report.comparisons.map((c) => c.holmP),
+      holmAdjust(report.comparisons.map((c) => c.tTest.p)),
+    );
+    assert.ok(report.comparisons.every((c) => c.holmP >= c.tTest.p));
   });
 
   it('keeps the newest run when a seed repeats, and warns', () => {

@@ -5,7 +5,7 @@
  * LoRA at rank r (about equal parameters), paired by seed.
  */
 import type { RunRecord } from '../protocol';
-import { canonicalJson, configKeyWithoutSeed, meanConfidenceInterval, pairedTTest, wilcoxonSignedRank, type MeanEstimate, type PairedTTest, type WilcoxonTest } from '../stats';
+import { canonicalJson, configKeyWithoutSeed, holmAdjust, meanConfidenceInterval, pairedTTest, wilcoxonSignedRank, type MeanEstimate, type PairedTTest, type WilcoxonTest } from '../stats';
 import type { ReportRun, SkippedRun } from './collect';
 
 export const RANKED_KINDS = new Set(['lora', 'symlora']);
@@ -54,6 +54,8 @@ export interface PairedComparison {
   /** symlora − lora, per seed, summarised. */
   difference: MeanEstimate | null;
   tTest: PairedTTest;
+  /** The t-test's p-value Holm-adjusted over every comparison of the same experiment and variant. */
+  holmP: number;
   wilcoxon: WilcoxonTest;
 }
 
@@ -197,7 +199,21 @@ function compareAdapters(groups: readonly GroupWork[]): PairedComparison[] {
       if (partner) comparisons.push(pairUp(type, sym, partner));
     }
   }
+  adjustPerFamily(comparisons);
   return comparisons;
+}
+
+/** Holm over the comparisons of one experiment and variant (the family a reader scans at once). */
+function adjustPerFamily(comparisons: PairedComparison[]): void {
+  const families = new Map<string, PairedComparison[]>();
+  for (const c of comparisons) {
+    const key = `${c.experiment}\u0000${c.variant}`;
+    families.set(key, [...(families.get(key) ?? []), c]);
+  }
+  for (const family of families.values()) {
+    const adjusted = holmAdjust(family.map((c) => c.tTest.p));
+    family.forEach((c, i) => (c.holmP = adjusted[i]!));
+  }
 }
 
 function pairUp(type: ComparisonType, sym: GroupWork, lora: GroupWork): PairedComparison {
@@ -221,6 +237,7 @@ function pairUp(type: ComparisonType, sym: GroupWork, lora: GroupWork): PairedCo
     seeds,
     difference: seeds.length ? meanConfidenceInterval(a.map((v, i) => v - b[i]!)) : null,
     tTest: pairedTTest(a, b),
+    holmP: NaN,
     wilcoxon: wilcoxonSignedRank(a, b),
   };
 }

@@ -44,8 +44,8 @@ export function verdict(c: PairedComparison): string {
 
 function comparisonTable(comparisons: readonly PairedComparison[]): Table {
   return {
-    head: ['comparison', 'SymLoRA (params)', 'LoRA (params)', 'pairs', 'Δ mean (Sym − LoRA)', '95% CI of Δ', 't-test p', 'Wilcoxon p', 'reading'],
-    right: [false, false, false, true, true, true, true, true, false],
+    head: ['comparison', 'SymLoRA (params)', 'LoRA (params)', 'pairs', 'Δ mean (Sym − LoRA)', '95% CI of Δ', 't-test p', 'Holm p', 'Wilcoxon p', 'reading'],
+    right: [false, false, false, true, true, true, true, true, true, false],
     rows: comparisons.map((c) => [
       c.type === 'equal-rank' ? 'equal rank' : 'equal params',
       `r${c.symlora.rank} (${int(c.symlora.trainable)})`,
@@ -54,6 +54,7 @@ function comparisonTable(comparisons: readonly PairedComparison[]): Table {
       signed(c.difference?.mean),
       c.difference && c.seeds.length > 1 ? `[${signed(c.difference.low)}, ${signed(c.difference.high)}]` : '–',
       pValue(c.tTest.p),
+      pValue(c.holmP),
       pValue(c.wilcoxon.p),
       verdict(c),
     ]),
@@ -118,7 +119,8 @@ export function renderMarkdown(report: Report, options: { headingLevel?: number 
   for (const section of sections(report)) {
     parts.push(`${hashes} ${section.title}\n\n`, `Final ${report.metric}, mean ± sample standard deviation over seeds, 95% Student-t interval of the mean.\n\n`, markdown(groupTable(section.groups)));
     if (section.comparisons.length) {
-      parts.push('\nPaired by seed (Δ = SymLoRA − LoRA); equal params = SymLoRA at rank 2r against LoRA at rank r.\n\n', markdown(comparisonTable(section.comparisons)));
+      parts.push(
+        '\nPaired by seed (Δ = SymLoRA − LoRA); equal params = SymLoRA at rank 2r against LoRA at rank r. Holm p: the t-test p-value adjusted over this table; the reading uses the unadjusted p at 0.05.\n\n', markdown(comparisonTable(section.comparisons)));
     }
     parts.push('\n');
   }

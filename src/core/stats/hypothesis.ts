@@ -104,3 +104,19 @@ function signedRankDistribution(weights: readonly number[]): Float64Array {
   }
   return probabilities;
 }
+
+/**
+ * Holm–Bonferroni adjusted p-values (step-down, controls the family-wise error rate), in the
+ * input order. Non-finite p-values are left as they are and do not count towards the family size.
+ */
+export function holmAdjust(pValues: readonly number[]): number[] {
+  const adjusted = [...pValues];
+  const order = pValues.map((p, i) => [p, i] as const).filter(([p]) => Number.isFinite(p)).sort((a, b) => a[0] - b[0]);
+  const m = order.length;
+  let running = 0;
+  order.forEach(([p, index], k) => {
+    running = Math.max(running, Math.min(1, (m - k) * p));
+    adjusted[index] = running;
+  });
+  return adjusted;
+}
