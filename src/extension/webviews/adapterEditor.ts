@@ -57,16 +57,13 @@ function runIdOf(file: string): string | undefined {
   return existsSync(join(dir, 'run.json')) && isValidRunId(id) ? id : undefined;
 }
 
-/** Reads the adapter (header + the tensors it needs) and computes every layer's spectrum. */
+/** Computes every layer's spectrum, reading one layer's tensors at a time (a 2 GB adapter is never loaded whole). */
 export async function inspectMessage(file: string, runId: string | undefined): Promise<Extract<HostToWebview, { type: 'inspect' }>> {
   const title = runId ? `${runId} / ${basename(file)}` : basename(file);
   try {
-    const { readAdapter, readBaseLayers } = await import('../../core/io/adapterFile');
-    const { layerSpectrum } = await import('../../core/linalg/spectra');
+    const { inspectAdapter } = await import('../../core/linalg/inspect');
     const { readSpectra } = await import('../../core/runs/reader');
-    const bundle = readAdapter(file);
-    const base = readBaseLayers(file, bundle.layers.map((l) => ({ layer: l.layer, shape: l.shape })));
-    const final: LayerSpectrum[] = bundle.layers.map((layer) => layerSpectrum(layer, base.get(layer.layer)));
+    const final: LayerSpectrum[] = inspectAdapter(file).spectra;
     const spectra: SpectrumRecord[] = runId ? readSpectra(dirname(file)).records : [];
     return { type: 'inspect', title, ...(runId ? { runId } : {}), spectra, final };
   } catch (error) {
