@@ -10,6 +10,7 @@ import { buildVocabulary, bagOfWords, tokenize } from '../../src/core/data/text'
 import { packageFile } from '../../src/core/data/paths';
 import type { Dataset } from '../../src/core/data/types';
 import type { DatasetTask } from '../../src/core/experiment/types';
+import { parseExperiment } from '../../src/core/experiment/load';
 
 const SPAM_FIXTURE = join(__dirname, '..', 'fixtures', 'data', 'spam-mini');
 const task = (dataset: DatasetTask['dataset'], options: Record<string, unknown>, sizes = [600, 100, 300]): DatasetTask => ({
@@ -83,6 +84,60 @@ describe('sentiment', () => {
     await assert.rejects(loadDataset(task('sentiment', { domains: ['twitter'] }), { seed: 1 }), /task\.options\.domains\[0\]: must be one of "amazon", "imdb", "yelp", got "twitter"/);
     await assert.rejects(loadDataset(task('sentiment', { features: 'tfidf' }), { seed: 1 }), /task\.options\.features: must be one of "bow", "text"/);
     await assert.rejects(loadDataset(task('sentiment', { vocabSize: 0 }), { seed: 1 }), /task\.options\.vocabSize: must be an integer in \[1, 200000\], got 0/);
+  });
+});
+
+describe('sentiment vocabDomains: one vocabulary shared by a pretraining task and its target', () => {
+  const sourceTexts = (domains: string[]) =>
+    domains.flatMap((dom) => (JSON.parse(readFileSync(packageFile('sentiment', 'test', 'fixtures', `${dom}.json`), 'utf8')) as { text: string; class: unknown }[]).filter((r) => r.text && (r.class === 0 || r.class === 1)).map((r) => r.text));
+
+  test('source and target tasks with the same vocabDomains share hash and word→column mapping, whatever the seed', async () => {
+    const opts = { vocabSize: 256, vocabDomains: ['imdb', 'yelp'] };
+    const source = await loadDataset(task('sentiment', { ...opts, domains: ['imdb', 'yelp'] }, [1600, 200, 200]), { seed: 0 });
+    const target = await loadDataset(task('sentiment', { ...opts, domains: ['amazon'] }, [300, 200, 500]), { seed: 3 });
+    assert.equal(source.info.vocabHash, target.info.vocabHash);
+    assert.equal(target.info.vocabDomains, 'imdb,yelp');
+    const expected = buildVocabulary(sourceTexts(['imdb', 'yelp']), 256);
+    assert.equal(target.info.vocabHash, expected.hash, 'built from all imdb+yelp sentences');
+    // Same column for the same word: "great" alone lights up the same column in both tasks.
+    const col = expected.index.get('great')!;
+    assert.ok(col >= 0);
+    let checked = 0;
+    for (const d of [source, target]) {
+      const row = d.train.text!.findIndex((t) => tokenize(t).every((w) => w === 'great' || !expected.index.has(w)) && tokenize(t).includes('great'));
+      if (row < 0) continue;
+      assert.equal(d.train.x[row * 256 + col], 1, `"great" is column ${col} in ${d.name}`);
+      checked++;
+    }
+    assert.ok(checked > 0, 'some train sentence has "great" as its only known word');
+    const defaultVocab = await loadDataset(task('sentiment', { vocabSize: 256, domains: ['amazon'] }, [300, 200, 500]), { seed: 3 });
+    assert.notEqual(defaultVocab.info.vocabHash, target.info.vocabHash, 'without vocabDomains: the task\'s own train split');
+  });
+
+  test('a listed domain that is the task\'s own contributes only its train split: no val/test word leaks', async () => {
+    const d = await loadDataset(task('sentiment', { vocabSize: 10_000, domains: ['amazon'], vocabDomains: ['amazon', 'imdb'] }, [300, 200, 500]), { seed: 2 });
+    const expected = buildVocabulary([...sourceTexts(['imdb']), ...d.train.text!], 10_000);
+    assert.ok(Number(d.info.vocabWordsFound) < 10_000, 'every eligible word is in the vocabulary');
+    assert.equal(d.info.vocabHash, expected.hash);
+    const allowed = new Set([...sourceTexts(['imdb']), ...d.train.text!].flatMap(tokenize));
+    const leaked = [...d.val.text!, ...d.test.text!].flatMap(tokenize).filter((w) => !allowed.has(w));
+    assert.ok(leaked.length > 0, 'the target test split has words seen nowhere else');
+    assert.ok(leaked.every((w) => !expected.index.has(w)), 'none of them is in the vocabulary');
+    assert.match(String(d.info.vocabulary), /all sentences of imdb and the train-split sentences of amazon/);
+  });
+
+  test('schema accepts vocabDomains and rejects an unknown domain', () => {
+    const config = (vocabDomains: unknown) =>
+      JSON.stringify({
+        name: 'v',
+        model: { arch: 'mlp', inputDim: 64, hidden: [8], classes: 2 },
+        task: { dataset: 'sentiment', options: { domains: ['amazon'], vocabSize: 64, vocabDomains }, trainSize: 10, valSize: 5, testSize: 5 },
+        adapter: { kind: 'none' },
+        train: { epochs: 1, batchSize: 5 },
+      });
+    const ok = parseExperiment(config(['imdb', 'yelp']), 'v.json');
+    assert.deepEqual((ok.task as DatasetTask).options?.vocabDomains, ['imdb', 'yelp']);
+    assert.throws(() => parseExperiment(config(['imdb', 'twitter']), 'v.json'), /\/task\/options\/vocabDomains\/1/);
   });
 });
 

@@ -10,7 +10,7 @@ import type { LoaderContext } from './context';
 import { DatasetError } from './errors';
 import { checkKnownKeys, readStringList } from './options';
 import { packageFile, packageVersion } from './paths';
-import { buildTextDataset } from './textDataset';
+import { buildTextDataset, type TextCorpus } from './textDataset';
 import { AsyncMemo } from './memo';
 
 export const SENTIMENT_DOMAINS = ['amazon', 'imdb', 'yelp'] as const;
@@ -42,8 +42,9 @@ async function readDomain(domain: SentimentDomain): Promise<Sentences> {
 }
 
 export async function loadSentiment(ctx: LoaderContext): Promise<Dataset> {
-  checkKnownKeys(ctx.options, ['domains', 'features', 'vocabSize'], 'sentiment');
+  checkKnownKeys(ctx.options, ['domains', 'features', 'vocabSize', 'vocabDomains'], 'sentiment');
   const domains = (readStringList(ctx.options, 'domains', SENTIMENT_DOMAINS) ?? [...SENTIMENT_DOMAINS]) as SentimentDomain[];
+  const vocabDomains = readStringList(ctx.options, 'vocabDomains', SENTIMENT_DOMAINS) as SentimentDomain[] | undefined;
   const texts: string[] = [];
   const labels: number[] = [];
   const perDomain: string[] = [];
@@ -65,8 +66,27 @@ export async function loadSentiment(ctx: LoaderContext): Promise<Dataset> {
         licence: 'CC BY 4.0 (Kotzias, Denil, de Freitas, Smyth, KDD 2015)',
         domains: domains.join(','),
         examplesPerDomain: perDomain.join(', '),
+        ...(vocabDomains ? { vocabDomains: vocabDomains.join(',') } : {}),
       },
+      vocabSource: vocabDomains ? await vocabSource(vocabDomains, domains) : undefined,
     },
     ctx,
   );
+}
+
+/**
+ * The vocabulary of `vocabDomains`, shared by every task that lists the same domains.
+ * Exactly this task's domains: all their sentences (a source task defining the shared
+ * vocabulary; its val/test words, never labels, enter it). Otherwise a listed domain that is not
+ * this task's contributes all its sentences (none is in this task's splits), and a listed domain
+ * that is this task's contributes only its train-split sentences, so no val/test word leaks.
+ */
+async function vocabSource(vocabDomains: SentimentDomain[], domains: SentimentDomain[]): Promise<TextCorpus['vocabSource']> {
+  const sameSet = vocabDomains.length === domains.length && vocabDomains.every((d) => domains.includes(d));
+  const external = sameSet ? vocabDomains : vocabDomains.filter((d) => !domains.includes(d));
+  const own = vocabDomains.filter((d) => !external.includes(d));
+  const fixed = (await Promise.all(external.map(loadDomain))).flatMap((d) => d.texts);
+  const ownTexts = new Set((await Promise.all(own.map(loadDomain))).flatMap((d) => d.texts));
+  const parts = [external.length ? `all sentences of ${external.join('+')}` : '', own.length ? `the train-split sentences of ${own.join('+')}` : ''];
+  return { fixed, ownTrain: (text) => ownTexts.has(text), description: parts.filter(Boolean).join(' and ') };
 }

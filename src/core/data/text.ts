@@ -2,6 +2,7 @@
  * Bag-of-words features for text datasets. The vocabulary comes from the TRAIN split only
  * (never val/test), as the `vocabSize` most frequent lowercased word tokens, ties broken
  * alphabetically, so it is a pure function of the training texts (and hence of the seed).
+ * A loader may pass other texts instead (sentiment `vocabDomains`: a vocabulary shared across tasks).
  * Features are term counts, l2-normalised per example.
  */
 import { sha256 } from './hash';

@@ -17,6 +17,11 @@ export interface TextCorpus {
   classNames: string[];
   fixed?: Pool['fixed'];
   info: Record<string, string | number | boolean>;
+  /**
+   * Where the vocabulary comes from instead of the whole train split: the `fixed` texts
+   * (seed-independent) plus this task's train texts for which `ownTrain` returns true.
+   */
+  vocabSource?: { fixed: readonly string[]; ownTrain: (text: string) => boolean; description: string };
 }
 
 export function buildTextDataset(corpus: TextCorpus, ctx: LoaderContext): Dataset {
@@ -38,7 +43,10 @@ export function buildTextDataset(corpus: TextCorpus, ctx: LoaderContext): Datase
       info: { ...corpus.info, ...info, features: 'text (raw strings in split.text; x has no columns)' },
     };
   }
-  const vocab = buildVocabulary(splits.train.text!, vocabSize);
+  const vocabTexts = corpus.vocabSource
+    ? [...corpus.vocabSource.fixed, ...splits.train.text!.filter(corpus.vocabSource.ownTrain)]
+    : splits.train.text!;
+  const vocab = buildVocabulary(vocabTexts, vocabSize);
   const featurised = {
     train: { ...splits.train, x: bagOfWords(splits.train.text!, vocab, vocabSize) },
     val: { ...splits.val, x: bagOfWords(splits.val.text!, vocab, vocabSize) },
@@ -53,7 +61,9 @@ export function buildTextDataset(corpus: TextCorpus, ctx: LoaderContext): Datase
       ...corpus.info,
       ...info,
       features: 'bag of words: lowercased word tokens, term counts, l2-normalised per example',
-      vocabulary: `the ${vocabSize} most frequent train-split tokens (ties alphabetical); val/test never seen`,
+      vocabulary: corpus.vocabSource
+        ? `the ${vocabSize} most frequent tokens of ${corpus.vocabSource.description} (ties alphabetical)`
+        : `the ${vocabSize} most frequent train-split tokens (ties alphabetical); val/test never seen`,
       vocabSize,
       vocabWordsFound: vocab.words.length,
       vocabHash: vocab.hash,
