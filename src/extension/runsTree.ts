@@ -16,6 +16,8 @@ export class RunsTreeProvider implements vscode.TreeDataProvider<TreeNode>, vsco
   private readonly changed = new vscode.EventEmitter<void>();
   readonly onDidChangeTreeData = this.changed.event;
   private diskRows: RunRow[] | undefined;
+  /** Finished runs whose disk rows were re-read on demand (see rows()). */
+  private readonly reread = new Set<string>();
   private experiments: ExperimentNode[] = [];
   private watcher?: vscode.FileSystemWatcher;
   private diskTimer?: NodeJS.Timeout;
@@ -59,8 +61,22 @@ export class RunsTreeProvider implements vscode.TreeDataProvider<TreeNode>, vsco
 
   /** The current rows (disk + live), for commands that pick runs. */
   rows(): RunRow[] {
+    const live = this.manager()?.all() ?? [];
     this.diskRows ??= this.readDisk();
-    return mergeLiveRows(this.diskRows, this.manager()?.all() ?? []);
+    // A run that ended since the last listing is re-read now rather than after the debounce: its
+    // disk record (summary, adapter, checkpoint) is the truth for a finished run.
+    // Once per run: a run whose folder is gone must not make every redraw re-list the directory.
+    const stale = (run: (typeof live)[number]) => {
+      if (run.status === 'queued' || run.status === 'running' || this.reread.has(run.runId)) return false;
+      const disk = this.diskRows!.find((row) => row.id === run.runId);
+      return !disk || disk.status === 'queued' || disk.status === 'running';
+    };
+    const ended = live.filter(stale);
+    if (ended.length > 0) {
+      ended.forEach((run) => this.reread.add(run.runId));
+      this.diskRows = this.readDisk();
+    }
+    return mergeLiveRows(this.diskRows, live);
   }
 
   findRun(runId: string): RunRow | undefined {
