@@ -14,6 +14,7 @@ import { Rng } from '../src/core/rng';
 import { trainModel } from '../src/core/train/loop';
 import { adapterFor, KINDS, WORKLOADS, type AdapterKind, type Workload } from './workloads';
 import { summarize, type StepRow } from './stats';
+import { baseTrain } from '../test/helpers/configs';
 
 export interface StepPlan {
   warmup: number;
@@ -60,19 +61,7 @@ export function cpuMs(): number {
   return (user + system) / 1000;
 }
 
-const TRAIN: TrainConfig = {
-  epochs: 1,
-  batchSize: 0,
-  lr: 1e-3,
-  optimizer: 'adam',
-  weightDecay: 0,
-  schedule: 'constant',
-  warmupSteps: 0,
-  evalEvery: 0,
-  spectrumEvery: 0,
-  checkpointEvery: 0,
-  gradClip: 0,
-};
+const TRAIN: TrainConfig = { ...baseTrain, epochs: 1, batchSize: 0, lr: 1e-3 };
 
 /** Times `plan` through the real loop; per-step time = block time / steps per block. */
 export async function benchStep(backend: string, workload: Workload, kind: AdapterKind, plan: StepPlan): Promise<StepRow> {
