@@ -35,7 +35,8 @@ function manager(over: Partial<RunManagerSettings> = {}) {
   const runsDir = mkdtempSync(join(tmpdir(), 'symlora-mgr-'));
   const settings: RunManagerSettings = { concurrency: 2, runsDir, stopGraceMs: 5000, ...over, ...(over.runsDir ? {} : { runsDir }) };
   const m = new RunManager({ trainerPath, settings: () => settings, streamIntervalMs: 10 });
-  return { m, settings, runsDir, cleanup: () => rmSync(runsDir, { recursive: true, force: true }) };
+  // Retry: a trainer a failed test left running may still be writing into the folder.
+  return { m, settings, runsDir, cleanup: () => rmSync(runsDir, { recursive: true, force: true, maxRetries: 20, retryDelay: 50 }) };
 }
 
 /** Resolves once `predicate` holds after some 'changed' event. */
@@ -129,14 +130,18 @@ test('dispose stops every child; concurrency follows the settings live', { skip,
     settings.concurrency = 2;
     m.applySettings();
     await until(m, () => m.counts().running === 2);
-    await until(m, () => runs.filter((r) => m.get(r.runId)?.status === 'running').every((r) => existsSync(join(r.runDir, 'run.json'))));
-    const pids = runs.map((r) => (existsSync(join(r.runDir, 'run.json')) ? readRunRecord(r.runDir).pid : undefined)).filter((p): p is number => !!p);
+    // Both trainers have written their run.json (with their pid) once two run folders hold one;
+    // the manager may call a run 'running' a moment before its trainer writes the file.
+    const written = () => runs.filter((r) => existsSync(join(r.runDir, 'run.json')));
+    await until(m, () => written().length === 2);
+    const pids = written().map((r) => readRunRecord(r.runDir).pid).filter((p): p is number => !!p);
     assert.equal(pids.length, 2);
     await m.dispose();
     for (const pid of pids) assert.equal(isProcessAlive(pid), false, `trainer ${pid} outlived dispose()`);
     assert.ok(runs.every((r) => m.get(r.runId)?.status === 'cancelled'));
     assert.throws(() => m.start(specs(1)), /shut down/);
   } finally {
+    await m.dispose(); // idempotent; stops trainers a failed assertion left running
     cleanup();
   }
 });
