@@ -1,23 +1,17 @@
 /** `symlora inspect` and `symlora export`, called through their run() on fixture adapters. */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+
 import { join } from 'node:path';
 import { run as inspect } from '../../src/cli/commands/inspect';
 import { run as exportCmd } from '../../src/cli/commands/export';
 import { ADAPTER_CONFIG_FILE, ADAPTER_FILE, BASE_LAYERS_FILE, encodeAdapter, encodeBaseLayers, readAdapter, type AdapterBundle } from '../../src/core/io/adapterFile';
 import { denseLora, denseSymlora } from '../../src/core/linalg/spectra';
 import type { LayerSpectrum } from '../../src/core/protocol';
+import { scratchDirs } from '../helpers/tmp';
 
-const root = mkdtempSync(join(tmpdir(), 'cli-adapter-'));
-test.after(() => rmSync(root, { recursive: true, force: true }));
-let counter = 0;
-const freshDir = (): string => {
-  const d = join(root, `d${counter++}`);
-  mkdirSync(d);
-  return d;
-};
+const freshDir = scratchDirs('cli-adapter-');
 
 function capture(): { io: { stdout: (t: string) => void; stderr: (t: string) => void }; out: () => string; err: () => string } {
   let out = '';
@@ -88,7 +82,7 @@ test('inspect --json gives the full LayerSpectrum objects', async () => {
 });
 
 test('inspect fails clearly with exit 1 on a bad path or bad arguments', async () => {
-  const missing = join(root, 'no-such-run');
+  const missing = join(freshDir(), 'no-such-run');
   let c = capture();
   assert.equal(await inspect([missing], c.io), 1);
   assert.match(c.err(), new RegExp(`symlora inspect: ${missing.replace(/[/\\.]/g, '\\$&')}`));
@@ -156,7 +150,7 @@ test('export errors: bad source, unknown format, missing --out; nothing is creat
   const parent = freshDir();
   const out = join(parent, 'never');
   let c = capture();
-  assert.equal(await exportCmd([join(root, 'missing-run'), '--out', out], c.io), 1);
+  assert.equal(await exportCmd([join(freshDir(), 'missing-run'), '--out', out], c.io), 1);
   assert.match(c.err(), /missing-run/);
   c = capture();
   assert.equal(await exportCmd([runDir(false), '--format', 'onnx', '--out', out], c.io), 1);

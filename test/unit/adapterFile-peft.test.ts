@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { writeFileSync } from 'node:fs';
+
 import { join } from 'node:path';
 import { Matrix } from 'ml-matrix';
 import { readAdapter, type AdapterBundle, type AdapterLayerWeights } from '../../src/core/io/adapterFile';
@@ -9,15 +9,9 @@ import { fromPeft, PEFT_CONFIG_FILE, PEFT_WEIGHTS_FILE, toPeft } from '../../src
 import { withSafetensors, writeSafetensors, type TensorInput } from '../../src/core/io/safetensors';
 import { denseLora, denseSymlora } from '../../src/core/linalg/spectra';
 import { randomLoraLayer, randomSymloraLayer, Rng } from '../helpers/random';
+import { scratchDirs } from '../helpers/tmp';
 
-const root = mkdtempSync(join(tmpdir(), 'peft-test-'));
-test.after(() => rmSync(root, { recursive: true, force: true }));
-let counter = 0;
-const freshDir = (): string => {
-  const d = join(root, `d${counter++}`);
-  mkdirSync(d);
-  return d;
-};
+const freshDir = scratchDirs('peft-test-');
 
 const rng = new Rng(7);
 

@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { closeSync, ftruncateSync, mkdirSync, mkdtempSync, openSync, rmSync, writeFileSync, writeSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { closeSync, ftruncateSync, openSync, rmSync, writeFileSync, writeSync } from 'node:fs';
+
 import { join } from 'node:path';
 import {
   ADAPTER_CONFIG_FILE,
@@ -18,15 +18,9 @@ import {
 } from '../../src/core/io/adapterFile';
 import { SafetensorsError, writeSafetensors } from '../../src/core/io/safetensors';
 import { randomArray, randomLoraLayer, randomSymloraLayer, Rng } from '../helpers/random';
+import { scratchDirs } from '../helpers/tmp';
 
-const root = mkdtempSync(join(tmpdir(), 'adapter-test-'));
-test.after(() => rmSync(root, { recursive: true, force: true }));
-let counter = 0;
-const freshDir = (): string => {
-  const d = join(root, `d${counter++}`);
-  mkdirSync(d);
-  return d;
-};
+const freshDir = scratchDirs('adapter-test-');
 
 const rng = new Rng(42);
 
@@ -89,7 +83,7 @@ test('encodeAdapter rejects inconsistent layers, naming them', () => {
 });
 
 test('readAdapter: clear errors for missing paths, empty dirs, foreign files and damaged metadata', () => {
-  const missing = join(root, 'nowhere');
+  const missing = join(freshDir(), 'nowhere');
   assert.throws(() => readAdapter(missing), (e: unknown) => e instanceof AdapterFileError && e.message.startsWith(missing));
   const empty = freshDir();
   assert.throws(() => readAdapter(empty), /no adapter.safetensors \(SymLoRA Lab run\) or adapter_model.safetensors \(PEFT\)/);
