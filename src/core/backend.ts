@@ -108,7 +108,3 @@ export async function initBackend(choice: string = 'auto'): Promise<BackendInfo>
   }
   throw new Error(`backend "${requested}" could not be initialised: ${notes.join('; ')}`);
 }
-
-export function activeBackend(): BackendInfo | undefined {
-  return active;
-}

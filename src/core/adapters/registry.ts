@@ -11,7 +11,3 @@ const FACTORIES: Record<LowRankKind, (ctx: AdapterContext) => Adapter> = {
 export function createAdapter(kind: LowRankKind, ctx: AdapterContext): Adapter {
   return FACTORIES[kind](ctx);
 }
-
-export function isLowRankKind(kind: string): kind is LowRankKind {
-  return kind in FACTORIES;
-}

@@ -13,9 +13,3 @@ export interface Model {
   forward(x: tf.Tensor2D): tf.Tensor2D;
   dispose(): void;
 }
-
-export function findLinear(model: Model, name: string): Linear {
-  const layer = model.linears.find((l) => l.name === name);
-  if (!layer) throw new Error(`model has no layer "${name}" (layers: ${model.linears.map((l) => l.name).join(', ')})`);
-  return layer;
-}

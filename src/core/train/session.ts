@@ -3,13 +3,12 @@
  * and the artefacts a run directory holds (adapter bundle, spectra, checkpoints). The trainer
  * process and the tests drive the same functions.
  */
-import * as tf from '@tensorflow/tfjs-core';
 import { countParams } from '../adapters/params';
 import { initBackend, type BackendInfo } from '../backend';
 import { loadDataset } from '../data/registry';
 import { buildTeacherDataset, type TeacherResult } from '../data/teacher';
 import type { Dataset } from '../data/types';
-import type { ExperimentConfig, RunSpec } from '../experiment/types';
+import type { RunSpec } from '../experiment/types';
 import { encodeBaseLayers, type AdapterBundle, type AdapterLayerWeights } from '../io/adapterFile';
 import { parseSafetensorsBuffer, toFloat32, writeSafetensors, type TensorInput } from '../io/safetensors';
 import { layerSpectrum } from '../linalg/spectra';
@@ -180,10 +179,3 @@ export function decodeCheckpoint(run: PreparedRun, bytes: Uint8Array, label: str
     bestValLoss: num('bestValLoss'),
   };
 }
-
-/** Outputs of the model on inputs x [n, featureSize] (for merge checks and inference). */
-export function predict(model: Model, x: Float32Array, n: number): Float32Array {
-  return tf.tidy(() => model.forward(tf.tensor2d(x, [n, x.length / n])).dataSync() as Float32Array).slice();
-}
-
-export type { ExperimentConfig };
