@@ -37,7 +37,7 @@ type Described = {
   state: { layer?: string };
   title: string;
   table: { headers: string[]; rows: string[][]; selected: string };
-  charts: Record<string, { type: string; labels: string[]; datasets: { label: string; length: number; data: (number | { x: number; y: number })[]; borderColor: string }[] }>;
+  charts: Record<string, { type: string; labels: string[]; datasets: { label: string; length: number; data: (number | { x: number; y: number })[]; borderColor: string; backgroundColor: string | string[] }[] }>;
 };
 
 async function assertClean(view: WebviewPage): Promise<void> {
@@ -72,6 +72,9 @@ test('spectrum bars, metrics table and eigenvalue trajectories of the first laye
   const lines = d.charts.trajectory.datasets;
   assert.deepEqual(lines.map((s) => s.label), ['λ1', 'λ2', 'λ3', 'λ4']);
   assert.deepEqual(lines[1].data, spectra.map((s) => ({ x: s.step, y: s.layers[0].eigenvalues[1] })));
+  // λᵢ has one colour in both charts, whatever its sign (a negative bar sits below zero).
+  assert.deepEqual(bars.datasets[0].backgroundColor, lines.map((l) => l.borderColor));
+  assert.equal(new Set(lines.map((l) => l.borderColor)).size, 4);
   await assertClean(view);
   await view.page.close();
 });

@@ -100,22 +100,31 @@ function renderTableView(): void {
   }
 }
 
-function barColours(values: number[], positive: string, negative: string): string[] {
-  return values.map((v) => (v >= 0 ? positive : negative));
+/**
+ * λᵢ gets the same colour in the spectrum bars as its line in the trajectory chart; the sign needs
+ * no colour of its own, since a signed bar already sits above or below zero.
+ */
+function eigenvalueColour(i: number, palette: readonly string[]): string {
+  return palette[i % palette.length];
+}
+
+function eigenvalueColours(count: number, palette: readonly string[]): string[] {
+  return Array.from({ length: count }, (_, i) => eigenvalueColour(i, palette));
 }
 
 function renderSpectrum(): void {
   const layer = currentLayer();
   if (!spectrumChart || !layer) return;
-  const [blue, red, green] = readTheme().palette;
+  const palette = readTheme().palette;
   const count = Math.max(layer.eigenvalues.length, layer.singularValues.length);
   spectrumChart.data.labels = Array.from({ length: count }, (_, i) => String(i + 1));
   if (layer.adapter === 'symlora') {
-    spectrumChart.data.datasets = [{ label: 'eigenvalues (signed)', data: layer.eigenvalues, backgroundColor: barColours(layer.eigenvalues, blue, red) }];
+    spectrumChart.data.datasets = [{ label: 'eigenvalues (signed)', data: layer.eigenvalues, backgroundColor: eigenvalueColours(layer.eigenvalues.length, palette) }];
   } else {
     spectrumChart.data.datasets = [
-      { label: 'singular values', data: layer.singularValues, backgroundColor: withAlpha(green, 0.85) },
-      { label: 'eigenvalues of the symmetric part', data: layer.eigenvalues, backgroundColor: barColours(layer.eigenvalues, blue, red) },
+      // Singular values in the foreground colour: the palette's colours belong to the λᵢ.
+      { label: 'singular values', data: layer.singularValues, backgroundColor: withAlpha(readTheme().foreground, 0.45) },
+      { label: 'eigenvalues of the symmetric part', data: layer.eigenvalues, backgroundColor: eigenvalueColours(layer.eigenvalues.length, palette) },
     ];
   }
   const options = spectrumChart.options as any;
@@ -136,8 +145,8 @@ function renderTrajectory(): void {
   trajectoryChart.data.datasets = [...lines].map(([i, data]): LineDataset => ({
     label: `λ${i + 1}`,
     data,
-    borderColor: palette[i % palette.length],
-    backgroundColor: palette[i % palette.length],
+    borderColor: eigenvalueColour(i, palette),
+    backgroundColor: eigenvalueColour(i, palette),
     pointRadius: data.length < 50 ? 2 : 0,
   })) as typeof trajectoryChart.data.datasets;
   note.textContent = spectra.length === 0 ? 'No spectrum history: this adapter file has no training log beside it.' : '';

@@ -161,6 +161,7 @@ export function describeChart(chart: Chart<any, any, any>, withData = false) {
         hidden: !chart.isDatasetVisible(i),
         data: withData ? (raw as unknown[]) : undefined,
         borderColor: dataset.borderColor,
+        backgroundColor: dataset.backgroundColor,
       };
     }),
   };
