@@ -1,6 +1,6 @@
 // Runs node's test runner (with tsx for TypeScript) over test files. Node 20's --test does not
 // expand globs or pick up .ts files, so collect them here.
-// Usage: node scripts/test.mjs [dir...]   (default: test/unit)
+// Usage: node scripts/test.mjs [dir-or-file...]   (default: test/unit)
 import { readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { spawnSync } from 'node:child_process';
@@ -14,7 +14,7 @@ const walk = (dir) => {
     else if (name.endsWith('.test.ts')) files.push(path);
   }
 };
-roots.forEach(walk);
+roots.forEach((root) => (statSync(root).isDirectory() ? walk(root) : files.push(root)));
 if (files.length === 0) {
   console.error(`no test files under ${roots.join(', ')}`);
   process.exit(1);
