@@ -18,8 +18,11 @@ export interface EncodedTexts {
   truncated: number;
   /** Texts with no token at all (empty or blank after normalisation): every column is padding. */
   empty: number;
-  /** Longest text in tokens, before truncation. */
-  longest: number;
+  /**
+   * Longest text that was not truncated, in tokens. A truncated text's full length is unknown:
+   * only enough of it to fill maxTokens is tokenised (SentencePieceTokenizer.encodeFirst).
+   */
+  longestKept: number;
 }
 
 let tokenizerPromise: Promise<SentencePieceTokenizer> | undefined;
@@ -36,23 +39,23 @@ export function encodeTexts(tokenizer: SentencePieceTokenizer, texts: readonly s
   const ids = new Float32Array(texts.length * maxTokens).fill(PAD_ID);
   let truncated = 0;
   let empty = 0;
-  let longest = 0;
+  let longestKept = 0;
   texts.forEach((text, row) => {
     if (typeof text !== 'string') throw new Error(`text ${row}: expected a string, got ${text === null ? 'null' : typeof text}`);
-    const tokens = tokenizer.encode(text);
-    longest = Math.max(longest, tokens.length);
-    if (tokens.length > maxTokens) truncated++;
-    if (tokens.length === 0) empty++;
-    ids.set(tokens.length > maxTokens ? tokens.slice(0, maxTokens) : tokens, row * maxTokens);
+    const first = tokenizer.encodeFirst(text, maxTokens);
+    if (first.truncated) truncated++;
+    else longestKept = Math.max(longestKept, first.ids.length);
+    if (first.ids.length === 0) empty++;
+    ids.set(first.ids, row * maxTokens);
   });
-  return { ids, truncated, empty, longest };
+  return { ids, truncated, empty, longestKept };
 }
 
 export interface TokenizeReport {
   truncated: number;
   empty: number;
   texts: number;
-  longest: number;
+  longestKept: number;
 }
 
 /**
@@ -62,7 +65,7 @@ export interface TokenizeReport {
  */
 export async function tokenizeDataset(dataset: Dataset, maxTokens: number, log?: (message: string) => void): Promise<Dataset> {
   const tokenizer = await useLiteTokenizer();
-  const report: TokenizeReport = { truncated: 0, empty: 0, texts: 0, longest: 0 };
+  const report: TokenizeReport = { truncated: 0, empty: 0, texts: 0, longestKept: 0 };
   const encodeSplit = (name: 'train' | 'val' | 'test'): Split => {
     const split = dataset[name];
     if (!split.text) throw new Error(`dataset ${dataset.name}: the ${name} split has no raw text; arch "use-lite" needs a text dataset with options.features "text"`);
@@ -71,12 +74,12 @@ export async function tokenizeDataset(dataset: Dataset, maxTokens: number, log?:
     report.truncated += encoded.truncated;
     report.empty += encoded.empty;
     report.texts += split.count;
-    report.longest = Math.max(report.longest, encoded.longest);
+    report.longestKept = Math.max(report.longestKept, encoded.longestKept);
     return { ...split, x: encoded.ids };
   };
   const splits = { train: encodeSplit('train'), val: encodeSplit('val'), test: encodeSplit('test') };
   if (report.truncated > 0) {
-    log?.(`use-lite: ${report.truncated} of ${report.texts} texts are longer than ${maxTokens} tokens and were truncated to their first ${maxTokens} (longest: ${report.longest})`);
+    log?.(`use-lite: ${report.truncated} of ${report.texts} texts are longer than ${maxTokens} tokens and were truncated to their first ${maxTokens}`);
   }
   return {
     ...dataset,
@@ -88,7 +91,8 @@ export async function tokenizeDataset(dataset: Dataset, maxTokens: number, log?:
       maxTokens,
       truncatedTexts: report.truncated,
       emptyTexts: report.empty,
-      longestTextTokens: report.longest,
+      // Exact when nothing was cut; a cut text was only tokenised far enough to know it is longer.
+      longestTextTokens: report.truncated > 0 ? `> ${maxTokens}` : report.longestKept,
     },
   };
 }
