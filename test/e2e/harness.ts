@@ -39,6 +39,10 @@ export interface SessionOptions {
   beforeOpen?: (page: Page) => Promise<unknown>;
   /** Skip installing the .vsix (when loading via extensionDevelopmentPath). */
   installVsix?: boolean;
+  /** A .vsix to install into this session's own extensions dir (instead of VSIX / the preinstalled dir). */
+  vsix?: string;
+  /** Extra Chromium switches (e.g. --enable-precise-memory-info for the soak test). */
+  browserArgs?: string[];
 }
 
 export class VsCodeSession {
@@ -92,7 +96,7 @@ export class VsCodeSession {
         ...options.settings,
       }),
     );
-    if (options.installVsix !== false && !PREINSTALLED) this.installVsix();
+    if (options.installVsix !== false && (options.vsix || !PREINSTALLED)) this.installVsix(options.vsix ?? VSIX);
     this.port = await freePort();
     await this.startServer(options);
     await this.openBrowser(options);
@@ -102,14 +106,14 @@ export class VsCodeSession {
     return { ...process.env, XDG_CONFIG_HOME: join(this.root, 'xdg-config'), XDG_DATA_HOME: join(this.root, 'xdg-data'), XDG_CACHE_HOME: join(this.root, 'xdg-cache') };
   }
 
-  private installVsix(): void {
-    if (!existsSync(VSIX)) throw new Error(`no packaged extension at ${VSIX}: run node scripts/e2e-run.mjs (it packages one)`);
-    const result = spawnSync(CODE_SERVER, ['--user-data-dir', join(this.root, 'ud'), '--extensions-dir', join(this.root, 'ext'), '--install-extension', VSIX], {
+  private installVsix(vsix: string): void {
+    if (!existsSync(vsix)) throw new Error(`no packaged extension at ${vsix}: run node scripts/e2e-run.mjs (it packages one)`);
+    const result = spawnSync(CODE_SERVER, ['--user-data-dir', join(this.root, 'ud'), '--extensions-dir', join(this.root, 'ext'), '--install-extension', vsix], {
       env: this.env(),
       encoding: 'utf8',
       timeout: 180_000,
     });
-    if (result.status !== 0) throw new Error(`installing ${VSIX} failed (${result.status}):\n${result.stdout}\n${result.stderr}`);
+    if (result.status !== 0) throw new Error(`installing ${vsix} failed (${result.status}):\n${result.stdout}\n${result.stderr}`);
   }
 
   private async startServer(options: SessionOptions): Promise<void> {
@@ -121,7 +125,7 @@ export class VsCodeSession {
       '--disable-getting-started-override',
       ...(options.workspaceTrust ? [] : ['--disable-workspace-trust']),
       '--user-data-dir', join(this.root, 'ud'),
-      '--extensions-dir', options.installVsix !== false && PREINSTALLED ? PREINSTALLED : join(this.root, 'ext'),
+      '--extensions-dir', options.installVsix !== false && PREINSTALLED && !options.vsix ? PREINSTALLED : join(this.root, 'ext'),
       this.workspace,
     ];
     const log = createWriteStream(this.logFile);
@@ -141,7 +145,7 @@ export class VsCodeSession {
     this.browser = await chromium.launch({
       executablePath: CHROMIUM,
       headless: true,
-      args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--disable-dev-shm-usage'],
+      args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--disable-dev-shm-usage', ...(options.browserArgs ?? [])],
     });
     this.context = await this.browser.newContext({ viewport: { width: 1400, height: 900 } });
     // Our webviews expose read-only test hooks (window.__symlora) only when this flag is set; the
@@ -155,6 +159,11 @@ export class VsCodeSession {
     const payload = entries.length ? `&payload=${encodeURIComponent(JSON.stringify(entries))}` : '';
     await this.page.goto(`http://127.0.0.1:${this.port}/?folder=${encodeURIComponent(this.workspace)}${payload}`);
     await this.page.locator('.monaco-workbench').waitFor({ timeout: TIMEOUT.workbench });
+  }
+
+  /** code-server's pid, which is also the id of the process group holding the extension host and trainers. */
+  get serverPid(): number | undefined {
+    return this.server?.pid;
   }
 
   /** The first line containing `text` in a code-server log file whose name contains `fileHint`. */
@@ -428,6 +437,23 @@ export class SymloraSidebar {
   welcomeText(): Locator {
     return this.page.locator('.pane', { has: this.page.locator('.pane-header', { hasText: /^\s*Runs/ }) }).locator('.welcome-view-content');
   }
+}
+
+/**
+ * Packages the extension as a .vsix with its production node_modules (what users install), the
+ * same way scripts/e2e-run.mjs does. Needs `npm run build` first; takes about a minute.
+ */
+export function packageExtension(out: string): void {
+  mkdirSync(dirname(out), { recursive: true });
+  for (const file of ['dist/extension.js', 'dist/trainer.js']) if (!existsSync(join(REPO, file))) throw new Error(`${file} is missing: run npm run build`);
+  // No public repository yet: relative README links get a placeholder base so vsce accepts them.
+  const base = 'https://symlora-lab.invalid/';
+  const result = spawnSync(
+    join(REPO, 'node_modules', '.bin', 'vsce'),
+    ['package', '--allow-missing-repository', '--skip-license', '--baseContentUrl', base, '--baseImagesUrl', base, '--out', out],
+    { cwd: REPO, encoding: 'utf8', timeout: 600_000 },
+  );
+  if (result.status !== 0) throw new Error(`vsce package failed (${result.status ?? result.signal}):\n${result.stdout}\n${result.stderr}`);
 }
 
 export function copyInto(session: VsCodeSession, from: string, to: string): void {
