@@ -21,12 +21,14 @@ const pretrain: PretrainConfig = {
   task: { dataset: 'digits', options: { imageSize: 8 }, trainSize: 800, valSize: 200, testSize: 200 },
   train: { ...baseTrain, epochs: 3, batchSize: 64, lr: 0.005 },
   seed: 3,
+  trainable: 'all',
 };
 
 test('the base hash depends on the model and pretrain block only, not on key order', () => {
-  const reordered = JSON.parse(JSON.stringify({ seed: pretrain.seed, train: pretrain.train, task: pretrain.task })) as PretrainConfig;
+  const reordered = JSON.parse(JSON.stringify({ trainable: pretrain.trainable, seed: pretrain.seed, train: pretrain.train, task: pretrain.task })) as PretrainConfig;
   assert.equal(baseHash(model, reordered), baseHash(model, pretrain));
   assert.notEqual(baseHash(model, { ...pretrain, seed: 4 }), baseHash(model, pretrain));
+  assert.notEqual(baseHash(model, { ...pretrain, trainable: 'head' }), baseHash(model, pretrain));
   assert.notEqual(baseHash({ ...model, hidden: [32] }, pretrain), baseHash(model, pretrain));
 });
 

@@ -3,6 +3,7 @@
  * architectures that fit the task's data, sizes that fit the dataset. Works on a defaults-filled
  * config; returns errors and warnings with JSON pointers (load.ts adds line/column).
  */
+import { countParams } from '../adapters/params';
 import { linearLayout, globToRegExp, type LinearLayout } from '../models/layout';
 import type { ExperimentIssue } from './errors';
 import type { ExperimentConfig, ModelConfig, TaskConfig, TrainConfig } from './types';
@@ -30,11 +31,26 @@ export function checkConfig(config: ExperimentConfig): SemanticResult {
   checkAdapter(config, layout, error, warn);
   checkTask(config, config.task, '/task', layout, error);
   checkTrain(config.train, config.task, '/train', error, warn);
-  if (config.pretrain) {
-    checkTask(config, config.pretrain.task, '/pretrain/task', layout, error);
-    checkTrain(config.pretrain.train, config.pretrain.task, '/pretrain/train', error, warn);
-  }
+  if (config.pretrain) checkPretrain(config, layout, error, warn);
   return result;
+}
+
+function checkPretrain(config: ExperimentConfig, layout: LinearLayout[], error: Report, warn: Report): void {
+  const pretrain = config.pretrain!;
+  const { arch } = config.model;
+  if (pretrain.task.dataset === 'teacher') {
+    error('/pretrain/task/dataset', `pretraining needs a real dataset, not "teacher" (the teacher task is made from the base itself)`);
+  } else {
+    checkTask(config, pretrain.task, '/pretrain/task', layout, error);
+  }
+  checkTrain(pretrain.train, pretrain.task, '/pretrain/train', error, warn);
+  if (pretrain.trainable === 'head' && arch !== 'use-lite') {
+    error('/pretrain/trainable', `"head" trains only the classifier head, but an "${arch}" base starts from random weights, so its body would stay random; use "all" (only arch "use-lite" ships a pretrained encoder)`);
+  }
+  if (pretrain.trainable === 'all' && arch === 'use-lite') {
+    const weights = countParams(config.model, { ...config.adapter, kind: 'full' }).trainable.toLocaleString('en-US');
+    warn('/pretrain/trainable', `"all" fine-tunes all ${weights} weights of USE-Lite (embedding table included) on the source task, which is slow on a CPU; "head" keeps the shipped encoder and trains the head only`);
+  }
 }
 
 function checkModel(model: ModelConfig, error: Report, warn: Report): void {

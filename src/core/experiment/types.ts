@@ -108,6 +108,16 @@ export interface TrainConfig {
   gradClip: number;
 }
 
+/** What pretraining trains: every weight, or the classifier head on top of the shipped encoder (use-lite). */
+export type PretrainTrainable = 'all' | 'head';
+
+export interface PretrainConfig {
+  task: TaskConfig;
+  train: TrainConfig;
+  seed: number;
+  trainable: PretrainTrainable;
+}
+
 export type BackendName = 'auto' | 'tensorflow' | 'wasm' | 'cpu';
 
 export interface ExperimentConfig {
@@ -115,7 +125,7 @@ export interface ExperimentConfig {
   description: string;
   model: ModelConfig;
   task: TaskConfig;
-  pretrain?: { task: TaskConfig; train: TrainConfig; seed: number };
+  pretrain?: PretrainConfig;
   adapter: AdapterConfig;
   train: TrainConfig;
   seed: number;

@@ -3,25 +3,31 @@
  * adapters adapt it to the target. A base is defined by the model config and the pretrain block
  * alone, so it is cached under `<bases-dir>/<hash>/` and a 30-run sweep pretrains once. Concurrent
  * runs needing the same base serialise on a lock file; the base directory appears atomically.
+ *
+ * `pretrain.trainable` says what pretraining trains: every weight ("all"), or only the classifier
+ * head ("head") on top of an encoder that is already pretrained (use-lite's shipped weights). The
+ * base file always holds the whole model, so a run starts from exactly the weights pretraining
+ * ended with, whatever was trained.
  */
 import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { loadDataset } from '../data/registry';
-import type { ExperimentConfig, ModelConfig } from '../experiment/types';
+import type { AdapterConfig, ModelConfig, PretrainConfig } from '../experiment/types';
 import { parseSafetensorsBuffer, toFloat32, writeSafetensors, type TensorInput } from '../io/safetensors';
 import { applyAdapterPlan, buildModel } from '../models/build';
 import type { Model } from '../models/model';
 import { Rng, STREAMS } from '../rng';
 import { withLock } from '../runs/lock';
-import { trainModel } from './loop';
+import type { Dataset, Split } from '../data/types';
+import { featureSizeOf, trainModel } from './loop';
+import { loadTaskDataset } from './taskData';
 import * as tf from '@tensorflow/tfjs-core';
 
 export const BASE_FORMAT = 'symlora-lab-base-1';
 const WEIGHTS_FILE = 'base.safetensors';
 const INFO_FILE = 'base.json';
 
-export type PretrainConfig = NonNullable<ExperimentConfig['pretrain']>;
+export type { PretrainConfig };
 
 export interface BaseInfo {
   format: string;
@@ -80,37 +86,98 @@ export interface PretrainOptions {
   log?: (message: string) => void;
 }
 
+export interface PretrainedBase {
+  info: BaseInfo;
+  /** The whole model's weights; load them with loadModelWeights. */
+  weightsFile: string;
+}
+
 /**
- * Loads the cached base for (model, pretrain) into `model`, pretraining it first if no process
- * has yet. Returns the base's hash and info.
+ * The cached base for (model config, pretrain), pretraining it first if no process has yet.
+ * Call it before building the run's model: pretraining builds a model of its own, and two live
+ * use-lite models cannot coexist in one process (their variables have fixed names).
  */
-export async function ensurePretrainedBase(model: Model, pretrain: PretrainConfig, options: PretrainOptions): Promise<BaseInfo> {
+export async function ensureBase(modelConfig: ModelConfig, pretrain: PretrainConfig, options: PretrainOptions): Promise<PretrainedBase> {
   if (pretrain.task.dataset === 'teacher') throw new Error('pretrain.task.dataset cannot be "teacher": pretrain on a real dataset');
-  const hash = baseHash(model.config, pretrain);
+  pretrainPlan(pretrain); // a bad `trainable` fails before any lock or directory is made
+  const hash = baseHash(modelConfig, pretrain);
   const dir = join(options.basesDir, hash);
   mkdirSync(options.basesDir, { recursive: true });
   if (!existsSync(join(dir, INFO_FILE))) {
     await withLock(`${dir}.lock`, async () => {
       if (existsSync(join(dir, INFO_FILE))) return; // built by another process while we waited
-      await pretrainInto(dir, hash, model.config, pretrain, options);
+      await pretrainInto(dir, hash, modelConfig, pretrain, options);
     });
   }
-  loadModelWeights(model, join(dir, WEIGHTS_FILE));
-  return JSON.parse(readFileSync(join(dir, INFO_FILE), 'utf8')) as BaseInfo;
+  return { info: JSON.parse(readFileSync(join(dir, INFO_FILE), 'utf8')) as BaseInfo, weightsFile: join(dir, WEIGHTS_FILE) };
+}
+
+/** Loads the cached base for (model, pretrain) into `model` (see ensureBase). Returns the base's info. */
+export async function ensurePretrainedBase(model: Model, pretrain: PretrainConfig, options: PretrainOptions): Promise<BaseInfo> {
+  const base = await ensureBase(model.config, pretrain, options);
+  loadModelWeights(model, base.weightsFile);
+  return base.info;
+}
+
+/** The adapter plan that trains what `pretrain.trainable` names: "full" for every weight, "head" for the head alone. */
+function pretrainPlan(pretrain: PretrainConfig): AdapterConfig {
+  const kinds = { all: 'full', head: 'head' } as const;
+  const kind = Object.hasOwn(kinds, pretrain.trainable) ? kinds[pretrain.trainable] : undefined;
+  if (!kind) throw new Error(`pretrain.trainable: expected "all" or "head", got ${JSON.stringify(pretrain.trainable)}`);
+  return { kind, rank: 1, alpha: 1, scaling: 'alpha/r', targets: [], nonSquare: 'skip', init: 'zero', trainHead: true };
+}
+
+/** A model whose head reads a fixed-size embedding of the input (use-lite's 512-d sentence vector). */
+interface EmbeddingModel extends Model {
+  embed(x: tf.Tensor2D): tf.Tensor2D;
+}
+
+function hasEmbedding(model: Model): model is EmbeddingModel {
+  return typeof (model as Partial<EmbeddingModel>).embed === 'function';
+}
+
+const EMBED_BATCH = 128;
+
+/**
+ * Head-only pretraining without re-running a frozen encoder every epoch: nothing below the head
+ * changes, so each text is embedded once and the head trains on the embeddings. Same batches and
+ * updates as training through the encoder (up to float rounding), at a fraction of the cost.
+ */
+function headOnEmbeddings(model: EmbeddingModel, dataset: Dataset, log?: (message: string) => void): { model: Model; dataset: Dataset } {
+  const head = model.linears[model.linears.length - 1]; // Model.linears: head last
+  const featureSize = featureSizeOf(dataset);
+  const embedSplit = (split: Split): Split => {
+    const x = new Float32Array(split.count * head.inDim);
+    for (let start = 0; start < split.count; start += EMBED_BATCH) {
+      const count = Math.min(EMBED_BATCH, split.count - start);
+      const rows = split.x.subarray(start * featureSize, (start + count) * featureSize);
+      // dataSync outside tidy: tidy would walk a returned typed array element by element.
+      const embedding = tf.tidy(() => model.embed(tf.tensor2d(rows, [count, featureSize])));
+      x.set(embedding.dataSync() as Float32Array, start * head.inDim);
+      embedding.dispose();
+    }
+    return { ...split, x };
+  };
+  log?.(`pretraining: embedding ${dataset.train.count + dataset.val.count + dataset.test.count} texts once (the encoder is frozen)`);
+  const embedded: Dataset = { ...dataset, inputShape: [head.inDim], train: embedSplit(dataset.train), val: embedSplit(dataset.val), test: embedSplit(dataset.test) };
+  const headOnly: Model = { config: model.config, linears: [head], others: new Map(), forward: (x) => head.forward(x), dispose: () => {} };
+  return { model: headOnly, dataset: embedded };
 }
 
 async function pretrainInto(dir: string, hash: string, modelConfig: ModelConfig, pretrain: PretrainConfig, options: PretrainOptions): Promise<void> {
   const started = performance.now();
   const task = pretrain.task;
   if (task.dataset === 'teacher') throw new Error('pretrain.task.dataset cannot be "teacher"');
-  options.log?.(`pretraining base ${hash} on ${pretrain.task.dataset} (cached for later runs)`);
-  const dataset = await loadDataset(task, { seed: pretrain.seed, baseDir: options.baseDir });
+  const what = pretrain.trainable === 'head' ? 'the head' : 'every weight';
+  options.log?.(`pretraining base ${hash} (${what}) on ${pretrain.task.dataset} (cached for later runs)`);
+  const dataset = await loadTaskDataset(modelConfig, task, { seed: pretrain.seed, baseDir: options.baseDir, log: options.log });
   const model = await buildModel(modelConfig, new Rng(pretrain.seed, STREAMS.base));
   try {
-    const adapted = applyAdapterPlan(model, { kind: 'full', rank: 1, alpha: 1, scaling: 'alpha/r', targets: [], nonSquare: 'skip', init: 'zero', trainHead: true }, new Rng(pretrain.seed, STREAMS.adapter));
+    const adapted = applyAdapterPlan(model, pretrainPlan(pretrain), new Rng(pretrain.seed, STREAMS.adapter));
+    const setup = pretrain.trainable === 'head' && hasEmbedding(model) ? headOnEmbeddings(model, dataset, options.log) : { model, dataset };
     let lastLogged = 0;
     const result = await trainModel(
-      { model, adapted, dataset, train: pretrain.train, seed: pretrain.seed, loss: 'cross-entropy' },
+      { model: setup.model, adapted, dataset: setup.dataset, train: pretrain.train, seed: pretrain.seed, loss: 'cross-entropy' },
       {
         onEval: (r) => {
           if (r.split === 'val' && r.time - lastLogged > 2) {

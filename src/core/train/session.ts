@@ -5,7 +5,6 @@
  */
 import { countParams } from '../adapters/params';
 import { initBackend, type BackendInfo } from '../backend';
-import { loadDataset } from '../data/registry';
 import { buildTeacherDataset, type TeacherResult } from '../data/teacher';
 import type { Dataset } from '../data/types';
 import type { RunSpec } from '../experiment/types';
@@ -13,7 +12,8 @@ import { encodeBaseLayers, type AdapterBundle, type AdapterLayerWeights } from '
 import { parseSafetensorsBuffer, toFloat32, writeSafetensors, type TensorInput } from '../io/safetensors';
 import { layerSpectrum } from '../linalg/spectra';
 import { join } from 'node:path';
-import { ensurePretrainedBase, type BaseInfo } from './pretrain';
+import { ensureBase, loadModelWeights, type BaseInfo } from './pretrain';
+import { loadTaskDataset } from './taskData';
 import { applyAdapterPlan, buildModel, type AdaptedModel } from '../models/build';
 import type { Model } from '../models/model';
 import type { ParamReport, SpectrumRecord } from '../protocol';
@@ -53,11 +53,14 @@ export interface PrepareOptions {
 export async function prepareRun(spec: RunSpec, options: PrepareOptions = {}): Promise<PreparedRun> {
   const config = spec.config;
   const backend = await initBackend(options.backend ?? config.backend);
+  // The base first: pretraining builds its own model, which must not live beside this run's.
+  const pretrained = config.pretrain
+    ? await ensureBase(config.model, config.pretrain, { basesDir: options.basesDir ?? join('.symlora', 'bases'), baseDir: options.baseDir, log: options.log })
+    : undefined;
   const model = await buildModel(config.model, new Rng(config.seed, STREAMS.base));
   try {
-    const base = config.pretrain
-      ? await ensurePretrainedBase(model, config.pretrain, { basesDir: options.basesDir ?? join('.symlora', 'bases'), baseDir: options.baseDir, log: options.log })
-      : undefined;
+    if (pretrained) loadModelWeights(model, pretrained.weightsFile);
+    const base = pretrained?.info;
     let teacher: TeacherResult | undefined;
     let dataset: Dataset;
     if (config.task.dataset === 'teacher') {
@@ -65,12 +68,7 @@ export async function prepareRun(spec: RunSpec, options: PrepareOptions = {}): P
       dataset = teacher.dataset;
     } else {
       options.log?.(`loading dataset ${config.task.dataset}`);
-      dataset = await loadDataset(config.task, { seed: config.seed, baseDir: options.baseDir });
-      if (config.model.arch === 'use-lite') {
-        // Tokenise once (cacheable); the encoder's outputs are never cached since adapters sit inside it.
-        const { tokenizeDataset } = await import('../models/useLite/tokenize');
-        dataset = await tokenizeDataset(dataset, config.model.maxTokens, options.log);
-      }
+      dataset = await loadTaskDataset(config.model, config.task, { seed: config.seed, baseDir: options.baseDir, log: options.log });
     }
     checkInputShape(config, dataset);
     const adapted = applyAdapterPlan(model, config.adapter, new Rng(config.seed, STREAMS.adapter));
