@@ -14,6 +14,8 @@ export interface Sample {
   trainerCpuPct?: number;
   /** Proportional set size of all of Chromium's processes (workbench, webviews, GPU, network…). */
   browserPssMb?: number;
+  /** Their CPU, summed (percent of one core). */
+  browserCpuPct?: number;
   /** JS heap in use of the workbench page (CDP Performance.getMetrics JSHeapUsedSize). */
   workbenchHeapMb?: number;
   /** JS heap in use seen from the dashboard webview (performance.memory, precise). */

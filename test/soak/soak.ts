@@ -27,6 +27,13 @@ import { cpuSeconds, descendants, findExtensionHost, findTrainers, isAlive, memA
 const MB = 1024 * 1024;
 const EXPERIMENT_FILE = 'soak.symlora.json';
 const STOP_COMMAND = 'SymLoRA: Stop Run';
+/**
+ * The latency probe: a command whose quick pick the extension host serves (showQuickPick of the
+ * templates), harmless when dismissed, and available before the run as during it, so a baseline
+ * without streaming can be measured the same way.
+ */
+const PROBE_COMMAND = 'SymLoRA: New Experiment';
+const BASELINE_PROBES = 3;
 /** After the trainer exits, how long the host gets to drop what the run held before "after" is read. */
 const SETTLE_AFTER_STOP_MS = 10_000;
 /** The extension host's RSS is also read every second (cheap: one /proc read), so a short spike between samples still sets the peak. */
@@ -79,6 +86,8 @@ class Soak {
   /** [seconds since the run started, MB] every second, from before the run until after it stopped. */
   readonly hostTrace: [number, number][] = [];
   private tracer?: NodeJS.Timeout;
+  /** Palette → host quick pick round trips before the run started (no streaming). */
+  readonly baselineRoundTripMs: number[] = [];
   /** The last CPU-time reading per pid, for the CPU share between samples. */
   private readonly lastCpu = new Map<number, { atSec: number; cpuSec: number }>();
   endedEarly?: string;
@@ -101,7 +110,7 @@ class Soak {
     return join(this.session.workspace, '.symlora', 'runs');
   }
 
-  /** Opens the container with the dashboard and reads the host's memory before any run. */
+  /** Opens the container with the dashboard, reads the host's memory before any run and times the probe without streaming. */
   async prepare(): Promise<void> {
     await this.session.workbench.openSymloraLab();
     await this.session.workbench.webviewWith(/X axis/).find(TIMEOUT.training);
@@ -113,6 +122,10 @@ class Soak {
     if (!host) throw new Error(`no extension host (bootstrap-fork --type=extensionHost) in code-server's process group ${this.session.serverPid}`);
     this.host = host;
     this.hostBeforeMb = mb(rssBytes(host.pid)) ?? NaN;
+    for (let i = 0; i < BASELINE_PROBES; i++) {
+      const { paletteMs, commandPickMs } = await this.probePalette();
+      this.baselineRoundTripMs.push(paletteMs + commandPickMs);
+    }
     this.tracer = setInterval(() => {
       const rss = mb(rssBytes(host.pid));
       if (rss !== undefined) this.hostTrace.push([this.startedAt ? this.elapsedSec() : 0, rss]);
@@ -135,7 +148,9 @@ class Soak {
     await wb.openFile(EXPERIMENT_FILE);
     await wb.runCommand('SymLoRA: Run Experiment');
     this.startedAt = performance.now();
+    // First CPU-time readings, so the first sample's CPU shares cover the time since the start.
     this.cpuPercent(this.host.pid);
+    for (const proc of this.chromium(this.scan())) this.cpuPercent(proc.pid);
     await waitFor(() => (this.trainer = findTrainers(this.scan(), this.host, this.extensionsDir)[0]) !== undefined, TIMEOUT.training, `a trainer process under the extension host ${this.host.pid}`);
     this.cpuPercent(this.trainer!.pid);
     await waitFor(() => existsSync(this.runsDir) && (this.runId = readdirSync(this.runsDir).find((name) => name.startsWith('soak')) ?? '') !== '', TIMEOUT.training, `a soak run folder in ${this.runsDir}`);
@@ -179,6 +194,7 @@ class Soak {
       hostCpuPct: this.cpuPercent(host.pid) ?? NaN,
       trainerCpuPct: this.trainer && isAlive(this.trainer) ? this.cpuPercent(this.trainer.pid) : undefined,
       browserPssMb: mb(this.chromium(table).reduce((sum, proc) => sum + (pssBytes(proc.pid) ?? 0), 0)),
+      browserCpuPct: this.chromium(table).reduce((sum, proc) => sum + (this.cpuPercent(proc.pid) ?? 0), 0),
       workbenchHeapMb: mb(await this.workbenchHeap()),
       webviewHeapMb: mb(dashboard.heapBytes),
       dashboardPoints: dashboard.points,
@@ -214,9 +230,9 @@ class Soak {
   }
 
   /**
-   * F1 → "SymLoRA: Stop Run" rendered in the palette (the workbench alone), then picking it → the
-   * extension host's quick pick of active runs rendered (a round trip through the host), then
-   * Escape (nothing is stopped). A probe that times out counts with the time it waited.
+   * F1 → the probe command's row rendered in the palette (the workbench alone), then picking it →
+   * the extension host's quick pick rendered (a round trip through the host), then Escape (nothing
+   * is created). A probe that times out counts with the time it waited.
    */
   private async probePalette(): Promise<{ paletteMs: number; commandPickMs: number }> {
     const page = this.page;
@@ -228,14 +244,13 @@ class Soak {
       await page.keyboard.press('F1');
       const input = page.locator('.quick-input-widget .quick-input-box input');
       await input.waitFor({ timeout: TIMEOUT.ui });
-      await input.fill(`>${STOP_COMMAND}`);
-      const row = page.locator('.quick-input-list .monaco-list-row', { hasText: STOP_COMMAND }).first();
+      await input.fill(`>${PROBE_COMMAND}`);
+      const row = page.locator('.quick-input-list .monaco-list-row', { hasText: PROBE_COMMAND }).first();
       await row.waitFor({ timeout: TIMEOUT.ui });
       t1 = performance.now();
       await row.click();
       const pick = new QuickPick(page);
-      await pick.waitOpen(STOP_COMMAND);
-      await pick.rows().filter({ hasText: this.runId }).first().waitFor({ timeout: TIMEOUT.ui });
+      await pick.waitOpen(PROBE_COMMAND);
       return { paletteMs: t1 - t0, commandPickMs: performance.now() - t1 };
     } catch (error) {
       const now = performance.now();
@@ -301,10 +316,12 @@ function summarize(soak: Soak) {
     paletteMs: latencyStats(samples.map((s) => s.paletteMs)),
     commandPickMs: latencyStats(samples.map((s) => s.commandPickMs)),
     roundTripMs: latencyStats(roundTrips),
+    baselineRoundTripMs: latencyStats(soak.baselineRoundTripMs),
     dashboardLagSec: latencyStats(samples.map((s) => s.dashboardLagSec)),
     webviewFrameMs: latencyStats(samples.map((s) => s.webviewFrameMs)),
     hostCpuPct: latencyStats(samples.map((s) => s.hostCpuPct)),
     trainerCpuPct: latencyStats(samples.map((s) => s.trainerCpuPct ?? NaN)),
+    browserCpuPct: latencyStats(samples.map((s) => s.browserCpuPct ?? NaN)),
     dashboardPoints: last?.dashboardPoints ?? 0,
     dashboardDrawnPoints: last?.dashboardDrawnPoints ?? 0,
     loadAvg1: latencyStats(samples.map((s) => s.loadAvg1)),
@@ -333,10 +350,12 @@ function report(summary: Summary, verdicts: Check[]): string {
       ['F1 → command row (ms)', summary.paletteMs.p50, summary.paletteMs.p99, summary.paletteMs.max],
       ['row → host quick pick (ms)', summary.commandPickMs.p50, summary.commandPickMs.p99, summary.commandPickMs.max],
       ['round trip (ms)', summary.roundTripMs.p50, summary.roundTripMs.p99, summary.roundTripMs.max],
+      [`  before the run, ${BASELINE_PROBES} probes (ms)`, summary.baselineRoundTripMs.p50, summary.baselineRoundTripMs.p99, summary.baselineRoundTripMs.max],
       ['dashboard lag (s)', summary.dashboardLagSec.p50, summary.dashboardLagSec.p99, summary.dashboardLagSec.max],
       ['dashboard frame (ms)', summary.webviewFrameMs.p50, summary.webviewFrameMs.p99, summary.webviewFrameMs.max],
       ['extension host CPU (% of a core)', summary.hostCpuPct.p50, summary.hostCpuPct.p99, summary.hostCpuPct.max],
       ['trainer CPU (% of a core)', summary.trainerCpuPct.p50, summary.trainerCpuPct.p99, summary.trainerCpuPct.max],
+      ['Chromium CPU (% of a core)', summary.browserCpuPct.p50, summary.browserCpuPct.p99, summary.browserCpuPct.max],
     ],
   );
   const verdictTable = formatTable(
@@ -352,7 +371,7 @@ function report(summary: Summary, verdicts: Check[]): string {
 
 function progressLine(sample: Sample): string {
   const f = formatNumber;
-  return `soak: t=${sample.t.toFixed(0)}s host ${f(sample.hostRssMb)} MB ${f(sample.hostCpuPct)}% CPU, trainer ${f(sample.trainerRssMb ?? NaN)} MB ${f(sample.trainerCpuPct ?? NaN)}%, chromium ${f(sample.browserPssMb ?? NaN)} MB, webview heap ${f(sample.webviewHeapMb ?? NaN)} MB; step ${sample.fileStep}, dashboard ${sample.dashboardPoints} points, lag ${f(sample.dashboardLagSec)} s, frame ${f(sample.webviewFrameMs)} ms; load ${f(sample.loadAvg1)}; palette ${f(sample.paletteMs)} ms + host pick ${f(sample.commandPickMs)} ms`;
+  return `soak: t=${sample.t.toFixed(0)}s host ${f(sample.hostRssMb)} MB ${f(sample.hostCpuPct)}% CPU, trainer ${f(sample.trainerRssMb ?? NaN)} MB ${f(sample.trainerCpuPct ?? NaN)}%, chromium ${f(sample.browserPssMb ?? NaN)} MB ${f(sample.browserCpuPct ?? NaN)}%, webview heap ${f(sample.webviewHeapMb ?? NaN)} MB; step ${sample.fileStep}, dashboard ${sample.dashboardPoints} points, lag ${f(sample.dashboardLagSec)} s, frame ${f(sample.webviewFrameMs)} ms; load ${f(sample.loadAvg1)}; palette ${f(sample.paletteMs)} ms + host pick ${f(sample.commandPickMs)} ms`;
 }
 
 async function main(): Promise<number> {
