@@ -69,6 +69,8 @@ export function registerExperimentEditing(lab: Lab): vscode.Disposable[] {
     vscode.languages.registerCodeLensProvider({ pattern: EXPERIMENT_GLOB }, lenses),
     vscode.workspace.onDidOpenTextDocument((document) => void check(document)),
     vscode.workspace.onDidChangeTextDocument((event) => isExperimentDocument(event.document) && later(event.document)),
+    // The run lens's title depends on trust; an editor left open would keep "trust this workspace to run".
+    vscode.workspace.onDidGrantWorkspaceTrust(() => lenses.refresh()),
     vscode.workspace.onDidCloseTextDocument((document) => {
       if (!isExperimentDocument(document)) return;
       analyzer.forget(document);
