@@ -43,6 +43,11 @@ export interface SessionOptions {
   vsix?: string;
   /** Extra Chromium switches (e.g. --enable-precise-memory-info for the soak test). */
   browserArgs?: string[];
+  /**
+   * The caller handles SIGINT / SIGTERM / SIGHUP and calls stop() itself. Otherwise Playwright's own
+   * handlers close Chromium and exit the process at once, leaving code-server's group running.
+   */
+  callerHandlesSignals?: boolean;
 }
 
 export class VsCodeSession {
@@ -146,6 +151,7 @@ export class VsCodeSession {
       executablePath: CHROMIUM,
       headless: true,
       args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--disable-dev-shm-usage', ...(options.browserArgs ?? [])],
+      ...(options.callerHandlesSignals ? { handleSIGINT: false, handleSIGTERM: false, handleSIGHUP: false } : {}),
     });
     this.context = await this.browser.newContext({ viewport: { width: 1400, height: 900 } });
     // Our webviews expose read-only test hooks (window.__symlora) only when this flag is set; the

@@ -374,7 +374,35 @@ function progressLine(sample: Sample): string {
   return `soak: t=${sample.t.toFixed(0)}s host ${f(sample.hostRssMb)} MB ${f(sample.hostCpuPct)}% CPU, trainer ${f(sample.trainerRssMb ?? NaN)} MB ${f(sample.trainerCpuPct ?? NaN)}%, chromium ${f(sample.browserPssMb ?? NaN)} MB ${f(sample.browserCpuPct ?? NaN)}%, webview heap ${f(sample.webviewHeapMb ?? NaN)} MB; step ${sample.fileStep}, dashboard ${sample.dashboardPoints} points, lag ${f(sample.dashboardLagSec)} s, frame ${f(sample.webviewFrameMs)} ms; load ${f(sample.loadAvg1)}; palette ${f(sample.paletteMs)} ms + host pick ${f(sample.commandPickMs)} ms`;
 }
 
+// Ctrl-C, SIGTERM or SIGHUP: stop code-server's process group and Chromium before exiting, even
+// mid-boot (then once VsCodeSession.start returns; if it fails it stops what it started itself).
+let session: VsCodeSession | undefined;
+let soak: Soak | undefined;
+let booting = false;
+let interrupted: NodeJS.Signals | undefined;
+let stopping: Promise<never> | undefined;
+
+function stopAndExit(): Promise<never> {
+  stopping ??= (async () => {
+    await session?.stop(false);
+    soak?.stopTracing();
+    const left = soak?.leftovers() ?? [];
+    if (left.length) console.error(`soak: killed processes that outlived the session: ${left.map((p) => `${p.pid} ${p.cmdline.slice(0, 80)}`).join('; ')}`);
+    process.exit(130);
+  })();
+  return stopping;
+}
+
+function onSignal(signal: NodeJS.Signals): void {
+  if (interrupted) return console.error(`soak: ${signal}: already stopping`);
+  interrupted = signal;
+  console.error(`soak: ${signal}: stopping code-server and Chromium`);
+  if (session) void stopAndExit();
+  else if (!booting) process.exit(130);
+}
+
 async function main(): Promise<number> {
+  for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) process.on(signal, onSignal);
   const options = parseOptions(process.argv.slice(2));
   const startedIso = new Date().toISOString();
   const loadBefore = loadavg();
@@ -386,22 +414,12 @@ async function main(): Promise<number> {
   }
   const experiment = soakExperiment();
   console.log(`soak: starting code-server + Chromium; the run streams for ${options.minutes} min, sampled every ${options.sampleSeconds} s`);
-  const session = await VsCodeSession.start('soak', { vsix: options.vsix ?? packaged, files: { [EXPERIMENT_FILE]: experiment }, browserArgs: ['--enable-precise-memory-info'] });
-  const soak = new Soak(session, options);
+  booting = true;
+  session = await VsCodeSession.start('soak', { vsix: options.vsix ?? packaged, files: { [EXPERIMENT_FILE]: experiment }, browserArgs: ['--enable-precise-memory-info'], callerHandlesSignals: true });
+  booting = false;
+  if (interrupted) await stopAndExit();
+  soak = new Soak(session, options);
   let failure: string | undefined;
-  let interrupted = false;
-  const onSignal = (signal: NodeJS.Signals) => {
-    interrupted = true;
-    console.error(`soak: ${signal}: stopping code-server and Chromium`);
-    void session.stop(false).finally(() => {
-      soak.stopTracing();
-      const left = soak.leftovers();
-      if (left.length) console.error(`soak: killed processes that outlived the session: ${left.map((p) => p.pid).join(', ')}`);
-      process.exit(130);
-    });
-  };
-  process.once('SIGINT', onSignal);
-  process.once('SIGTERM', onSignal);
   try {
     await soak.prepare();
     console.log(`soak: extension host ${soak.host.pid} at ${formatNumber(soak.hostBeforeMb)} MB before the run`);
@@ -412,8 +430,9 @@ async function main(): Promise<number> {
   } catch (error) {
     failure = (error as Error).stack ?? String(error);
   }
+  // Interrupted: whatever failed above failed because the session is going away; just finish stopping it.
+  if (interrupted) await stopAndExit();
   soak.stopTracing();
-  if (interrupted) return 130;
   const summary = summarize(soak);
   const verdicts = checks(summary, DEFAULT_THRESHOLDS);
   const problems = [
