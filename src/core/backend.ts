@@ -7,7 +7,7 @@ import * as tf from '@tensorflow/tfjs-core';
 // tfjs-core alone registers no gradients; training needs them all.
 import '@tensorflow/tfjs-core/dist/register_all_gradients';
 import { existsSync } from 'node:fs';
-import { matmulImplementation } from './ops';
+import { clearTransposeCache, matmulImplementation } from './ops';
 import { join } from 'node:path';
 
 export type BackendChoice = 'auto' | 'tensorflow' | 'wasm' | 'cpu';
@@ -107,4 +107,31 @@ export async function initBackend(choice: string = 'auto'): Promise<BackendInfo>
     }
   }
   throw new Error(`backend "${requested}" could not be initialised: ${notes.join('; ')}`);
+}
+
+/**
+ * Tensors alive in the engine (read from its state, so it never initialises a backend). The
+ * trainer compares it before and after a run to decide whether its process is clean enough to
+ * take another run.
+ */
+export function liveTensorCount(): number {
+  return tf.engine().state.numTensors;
+}
+
+/**
+ * Runs one training run's `work` inside an engine scope that spans its awaits: every tensor
+ * created meanwhile that was not kept or made a variable is disposed when it ends, as tf.tidy does
+ * for synchronous code, and so are the cached transposes of its frozen weights. For the trainer,
+ * which runs one run at a time: e.g. the initial values handed to tf.variable() are never disposed
+ * by the model code, and would otherwise pile up in a process that serves many runs. Nothing else
+ * may use tensors concurrently, or the scopes would interleave.
+ */
+export async function inRunScope<T>(work: () => Promise<T>): Promise<T> {
+  tf.engine().startScope('symlora-run');
+  try {
+    return await work();
+  } finally {
+    tf.engine().endScope();
+    clearTransposeCache();
+  }
 }

@@ -1,11 +1,18 @@
 /**
- * The training process: one per run, forked by the CLI or the extension host.
+ * The training process, forked by the CLI or the extension host.
  * Receives `{type:'start'}` over IPC, trains with the core loop, streams coalesced metrics back, and
- * is the one writer of its run directory. A `{type:'stop'}` ends the run as `cancelled` after a
+ * is the one writer of that run's directory. A `{type:'stop'}` ends the run as `cancelled` after a
  * final checkpoint.
+ *
+ * After a run that completed and left no tensor behind, the process says `ready` again and waits:
+ * the host's queue may hand it the next run of a sweep, which then skips the fixed cost of a new
+ * process (Node start-up, loading this bundle, compiling the schema validator and the wasm module,
+ * and V8 optimising the hot training code again — most of a short run's CPU time). A host that has
+ * nothing for it disconnects, and it exits. After a failed or cancelled run it exits at once.
  */
 import { readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
+import { inRunScope, liveTensorCount } from '../core/backend';
 import type { RunSpec } from '../core/experiment/types';
 import { encodeAdapter } from '../core/io/adapterFile';
 import { ExperimentError } from '../core/experiment/errors';
@@ -61,14 +68,35 @@ function carriedMetrics(fromDir: string, step: number): MetricRecord[] {
   return readMetrics(fromDir).records.filter((r) => r.step <= step);
 }
 
+interface RunOutcome {
+  writer?: RunWriter;
+  status: RunStatus;
+  error?: string;
+  summary?: RunRecord['summary'];
+}
+
 async function startRun(spec: RunSpec, options: StartRunOptions): Promise<void> {
   running = true;
+  stopRequested = false;
+  const tensorsBefore = liveTensorCount();
+  const started = performance.now();
+  // Whatever tensors the run leaves behind are freed with its scope, so the process can serve the next.
+  const { writer, status, error, summary } = await inRunScope(() => trainRun(spec, options));
+  const wallTimeSec = (performance.now() - started) / 1000;
+  if (!writer) {
+    // Nothing was created: report the failure without a run directory.
+    await send({ type: 'log', level: 'error', message: error ?? 'run failed before it started' });
+  }
+  await send({ type: 'finished', runId: writer?.id ?? options.runId ?? '', status, summary, error, wallTimeSec });
+  running = false;
+  if (status === 'completed' && canTakeAnotherRun(tensorsBefore)) void send({ type: 'ready', pid: process.pid });
+  else exitSoon(status === 'completed' || status === 'cancelled' ? 0 : 1);
+}
+
+/** Trains one run and writes its directory; failures are recorded there, never thrown. */
+async function trainRun(spec: RunSpec, options: StartRunOptions): Promise<RunOutcome> {
   let writer: RunWriter | undefined;
   let run: PreparedRun | undefined;
-  let status: RunStatus = 'failed';
-  let error: string | undefined;
-  let summary: RunRecord['summary'];
-  const started = performance.now();
   try {
     checkSpec(spec);
     const log = (message: string) => void send({ type: 'log', level: 'info', message });
@@ -141,12 +169,10 @@ async function startRun(spec: RunSpec, options: StartRunOptions): Promise<void> 
       writer.writeFileAtomic(RUN_FILES.adapter, safetensors);
       writer.writeFileAtomic(RUN_FILES.adapterConfig, configJson);
     }
-    status = result.status;
-    summary = result.summary;
-    writer.finish(status, { summary, steps: result.steps, totalSteps: result.totalSteps });
+    writer.finish(result.status, { summary: result.summary, steps: result.steps, totalSteps: result.totalSteps });
+    return { writer, status: result.status, summary: result.summary };
   } catch (err) {
-    status = 'failed';
-    error = err instanceof DivergedError ? err.message : err instanceof Error ? err.message : String(err);
+    let error = err instanceof DivergedError ? err.message : err instanceof Error ? err.message : String(err);
     try {
       // A run that failed before its directory was written still leaves a readable record.
       writer ??= RunWriter.create(options.runsDir, spec, { runId: options.runId });
@@ -154,17 +180,21 @@ async function startRun(spec: RunSpec, options: StartRunOptions): Promise<void> 
     } catch (writeErr) {
       error += ` (and the run record could not be updated: ${writeErr instanceof Error ? writeErr.message : String(writeErr)})`;
     }
+    return { writer, status: 'failed', error };
   } finally {
     run?.dispose();
   }
-  const wallTimeSec = (performance.now() - started) / 1000;
-  if (!writer) {
-    // Nothing was created: report the failure without a run directory.
-    await send({ type: 'log', level: 'error', message: error ?? 'run failed before it started' });
+}
+
+/** Only a clean process serves another run: still connected, not asked to stop, no tensor leaked. */
+function canTakeAnotherRun(tensorsBefore: number): boolean {
+  if (stopRequested || !process.connected) return false;
+  const leaked = liveTensorCount() - tensorsBefore;
+  if (leaked > 0) {
+    console.error(`symlora trainer: ${leaked} tensors outlived the run; this process exits instead of taking another run`);
+    return false;
   }
-  await send({ type: 'finished', runId: writer?.id ?? options.runId ?? '', status, summary, error, wallTimeSec });
-  running = false;
-  exitSoon(status === 'completed' || status === 'cancelled' ? 0 : 1);
+  return true;
 }
 
 /**

@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { launchTrainer, type LaunchOptions } from '../../src/core/runs/launcher';
 import { reserveRunDir } from '../../src/core/runs/ids';
-import { readMetrics, readRunRecord } from '../../src/core/runs/reader';
+import { isProcessAlive, readMetrics, readRunRecord } from '../../src/core/runs/reader';
 import type { TrainerToHost } from '../../src/core/protocol';
 import { testSpec, type FakeBehaviour } from '../fixtures/trainers/spec';
 import { bundledFixture } from '../fixtures/trainers/bundle';
@@ -221,4 +221,45 @@ test('the real trainer: a full disk fails the run with a clear error recorded in
   const record = readRunRecord(runDir);
   assert.equal(record.status, 'failed');
   assert.match(record.error!, /the disk is full/);
+});
+
+test('the real trainer: with keepIdleTrainer a completed run hands its process on, and the next run reuses it', { skip: noTrainer }, async () => {
+  const runsDir = tempDir();
+  const [firstId, secondId] = [reserveRunDir(runsDir, realSpec(2)).id, reserveRunDir(runsDir, realSpec(2)).id];
+  const first = launchTrainer({ trainerPath: REAL_TRAINER, spec: realSpec(2), options: { runsDir, runId: firstId }, keepIdleTrainer: true });
+  const firstInfo = await first.exited;
+  assert.equal(firstInfo.status, 'completed', firstInfo.error);
+  assert.equal(firstInfo.code, null, 'the process lives on');
+  const idle = first.takeIdleTrainer();
+  assert.ok(idle?.usable, 'the trainer offered itself for another run');
+  assert.equal(idle.pid, first.pid);
+  assert.equal(first.takeIdleTrainer(), undefined, 'handed on once');
+
+  const second = launchTrainer({ trainerPath: REAL_TRAINER, spec: realSpec(2), options: { runsDir, runId: secondId }, reuse: idle });
+  const messages: string[] = [];
+  second.on('message', (m) => messages.push(m.type));
+  const secondInfo = await second.exited;
+  assert.equal(secondInfo.status, 'completed', secondInfo.error);
+  assert.equal(secondInfo.code, 0, 'without keepIdleTrainer the offer is declined and the trainer exits');
+  assert.equal(second.pid, first.pid);
+  assert.equal(readRunRecord(join(runsDir, secondId)).pid, first.pid);
+  assert.ok(!messages.includes('ready'), `the offer is not part of the run's messages: ${messages.join(',')}`);
+  assert.deepEqual(readRunRecord(join(runsDir, secondId)).summary, readRunRecord(join(runsDir, firstId)).summary, 'same spec, same result');
+  assert.ok(existsSync(join(runsDir, secondId, 'stderr.log')), 'each run has its own stderr.log');
+  assert.equal(isProcessAlive(first.pid!), false);
+  assert.throws(() => idle.claim(), /already given to a run/);
+});
+
+test('the real trainer: a run given an idle trainer that has died ends crashed, and nothing is started in its place', { skip: noTrainer }, async () => {
+  const runsDir = tempDir();
+  const first = launchTrainer({ trainerPath: REAL_TRAINER, spec: realSpec(1), options: { runsDir, runId: 'first' }, keepIdleTrainer: true });
+  assert.equal((await first.exited).status, 'completed');
+  const idle = first.takeIdleTrainer()!;
+  process.kill(idle.pid!, 'SIGKILL');
+  while (idle.usable) await new Promise((resolve) => setTimeout(resolve, 10));
+  const { id } = reserveRunDir(runsDir, realSpec(1));
+  const second = launchTrainer({ trainerPath: REAL_TRAINER, spec: realSpec(1), options: { runsDir, runId: id }, reuse: idle });
+  const info = await second.exited;
+  assert.equal(info.status, 'crashed');
+  assert.equal(readRunRecord(join(runsDir, id)).status, 'crashed');
 });

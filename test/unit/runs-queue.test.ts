@@ -7,6 +7,8 @@ import { RunQueue } from '../../src/core/runs/queue';
 import { isProcessAlive, readRunRecord } from '../../src/core/runs/reader';
 import { testSpec } from '../fixtures/trainers/spec';
 import { bundledFixture } from '../fixtures/trainers/bundle';
+import { specOf, teacherConfig } from '../helpers/configs';
+import type { RunSpec } from '../../src/core/experiment/types';
 
 const tempDir = () => mkdtempSync(join(tmpdir(), 'symlora-queue-'));
 
@@ -65,4 +67,43 @@ test('cancel removes a waiting run (and its reserved folder); stopAll stops the 
 
 test('concurrency must be a whole number of at least 1', () => {
   assert.throws(() => new RunQueue({ concurrency: 0, launch: { trainerPath: 'x' } }), /concurrency must be a whole number ≥ 1, got 0/);
+});
+
+const REAL_TRAINER = join(__dirname, '..', '..', 'dist', 'trainer.js');
+const noTrainer = existsSync(REAL_TRAINER) ? false : 'dist/trainer.js is missing: run `npm run build` first';
+
+/** Runs specs through a queue of the real trainer; returns each run's trainer pid and run.json. */
+async function realSweep(specs: { spec: RunSpec; backend?: string }[], reuseTrainers: boolean) {
+  const runsDir = tempDir();
+  const queue = new RunQueue({ concurrency: 1, launch: { trainerPath: REAL_TRAINER }, reuseTrainers });
+  const runs = specs.map(({ spec, backend }) => queue.enqueue(spec, { runsDir, ...(backend ? { backend } : {}) }));
+  const pids = runs.map((run) => run.handle?.pid);
+  queue.on('started', (run) => (pids[run.index] = run.handle!.pid));
+  await queue.onIdle();
+  return { pids, records: runs.map((run) => readRunRecord(run.runDir)), runsDir };
+}
+
+test('the real trainer: consecutive runs that ask for the same backend share a process, with the results of fresh ones; a failed run\'s process is not reused; none is left behind', { skip: noTrainer }, async () => {
+  const small = (seed: number, extra: object = {}) => specOf(teacherConfig({ seed, train: { epochs: 2 }, backend: 'cpu', ...extra }));
+  const specs = [
+    { spec: small(0) },
+    { spec: small(1) },
+    { spec: small(2, { adapter: { rank: 64 } }) }, // larger than the layers: fails in the trainer
+    { spec: small(3) },
+    { spec: small(4), backend: 'wasm' },
+  ];
+  const shared = await realSweep(specs, true);
+  assert.deepEqual(shared.records.map((r) => r.status), ['completed', 'completed', 'failed', 'completed', 'completed']);
+  const [a, b, failed, afterFailure, otherBackend] = shared.pids;
+  assert.equal(b, a, 'the second run reused the first run\'s trainer');
+  assert.equal(failed, b, 'and so did the third');
+  assert.notEqual(afterFailure, failed, 'after a failed run the trainer exits: the next run gets a new one');
+  assert.notEqual(otherBackend, afterFailure, 'a run asking for another backend gets its own trainer');
+  assert.equal(shared.records[4]!.backend, 'wasm');
+  assert.deepEqual(shared.records.map((r) => r.pid), shared.pids);
+  for (const pid of new Set(shared.pids)) assert.equal(isProcessAlive(pid!), false, `trainer ${pid} is gone once the queue is idle`);
+
+  const fresh = await realSweep(specs, false);
+  assert.equal(new Set(fresh.pids).size, specs.length, 'reuseTrainers: false starts a process per run');
+  assert.deepEqual(shared.records.map((r) => r.summary), fresh.records.map((r) => r.summary), 'a reused process gives the same results');
 });

@@ -3,9 +3,13 @@
  * process's output kept in `stderr.log` (and the last lines in memory for error messages),
  * graceful stop then force, and — the one case where the host writes run.json — marking a run
  * `crashed` when its trainer exits without having sent `finished`.
+ * A trainer that completed a run may offer to take another (a second `ready`); with
+ * `keepIdleTrainer` the handle then ends its run without ending the process, and hands the
+ * process on (takeIdleTrainer) for the next run's `reuse` — see RunQueue.
  * Shared by the CLI and the extension's RunManager; no vscode import.
  */
 import { fork, type ChildProcess } from 'node:child_process';
+import type { EventEmitter } from 'node:events';
 import { appendFileSync, existsSync, readdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { StringDecoder } from 'node:string_decoder';
@@ -31,9 +35,17 @@ export interface LaunchOptions {
   tailLines?: number;
   /** A trainer still alive this long after `finished` is disconnected, then killed (default 5000). */
   exitAfterFinishedMs?: number;
+  /** A trainer process waiting after an earlier run (takeIdleTrainer): this run starts in it, no new process. */
+  reuse?: IdleTrainer;
+  /**
+   * When the run completes and the trainer offers to take another, keep the process for
+   * takeIdleTrainer() (the run ends with code and signal null). Otherwise it is disconnected at once and exits.
+   */
+  keepIdleTrainer?: boolean;
 }
 
 export interface ExitInfo {
+  /** null when the process was killed by a signal, or lives on for another run (keepIdleTrainer). */
   code: number | null;
   signal: NodeJS.Signals | null;
   status: RunStatus;
@@ -51,6 +63,54 @@ export type TrainerEvents = {
 
 const FORCE_AFTER_TERM_MS = 2000;
 
+/** A trainer process between runs: it completed one, said `ready` again, and waits for `start`. */
+export class IdleTrainer {
+  private claimed = false;
+
+  constructor(private readonly child: ChildProcess) {
+    // Nobody listens to it while it waits: a late error must not become an uncaught exception.
+    child.on('error', ignore);
+    child.stdout?.on('error', ignore);
+    child.stderr?.on('error', ignore);
+  }
+
+  get pid(): number | undefined {
+    return this.child.pid;
+  }
+
+  /** Alive, connected and not yet given to a run. */
+  get usable(): boolean {
+    return !this.claimed && this.child.connected && this.child.exitCode === null && this.child.signalCode === null;
+  }
+
+  /** For the handle that runs the next spec in this process (once). */
+  claim(): ChildProcess {
+    if (this.claimed) throw new Error(`internal: idle trainer ${this.child.pid} was already given to a run`);
+    this.claimed = true;
+    return this.child;
+  }
+
+  /** Lets the process go: an idle trainer exits when disconnected; SIGKILL if it has not within 2 s. Resolves on exit. */
+  close(): Promise<void> {
+    this.claimed = true;
+    const child = this.child;
+    if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve();
+    return new Promise((resolve) => {
+      const force = setTimeout(() => child.kill('SIGKILL'), FORCE_AFTER_TERM_MS);
+      child.once('exit', () => {
+        clearTimeout(force);
+        resolve();
+      });
+      if (child.connected) child.disconnect();
+      else child.kill('SIGTERM');
+    });
+  }
+}
+
+function ignore(): void {
+  /* see IdleTrainer */
+}
+
 export class TrainerHandle extends SafeEmitter<TrainerEvents> {
   readonly exited: Promise<ExitInfo>;
   private child: ChildProcess;
@@ -64,6 +124,9 @@ export class TrainerHandle extends SafeEmitter<TrainerEvents> {
   private exitSignal: NodeJS.Signals | null = null;
   private readonly timers = new Set<NodeJS.Timeout>();
   private readonly output: OutputLog;
+  /** Removes this run's listeners from the child, when the process is handed on to another run. */
+  private readonly detachers: (() => void)[] = [];
+  private idle?: IdleTrainer;
   private _runId?: string;
   private _runDir?: string;
 
@@ -72,7 +135,7 @@ export class TrainerHandle extends SafeEmitter<TrainerEvents> {
     this.exited = new Promise((resolve) => (this.resolveExit = resolve));
     this.output = new OutputLog(opts.tailLines ?? 50, (line) => this.emit('output', line));
     if (opts.options.runId) this.setRun(opts.options.runId, join(opts.options.runsDir, opts.options.runId));
-    this.child = this.spawn();
+    this.child = opts.reuse ? this.adopt(opts.reuse) : this.spawn();
   }
 
   get pid(): number | undefined {
@@ -115,6 +178,13 @@ export class TrainerHandle extends SafeEmitter<TrainerEvents> {
     return this.exited;
   }
 
+  /** The process, if this run completed and its trainer waits for another (keepIdleTrainer); once. */
+  takeIdleTrainer(): IdleTrainer | undefined {
+    const idle = this.idle;
+    this.idle = undefined;
+    return idle;
+  }
+
   private spawn(): ChildProcess {
     const { trainerPath, nodePath, execArgv, env } = this.opts;
     const childEnv = { ...process.env, ...env };
@@ -126,23 +196,49 @@ export class TrainerHandle extends SafeEmitter<TrainerEvents> {
       serialization: 'json',
       stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
     });
-    child.stdout?.on('data', (chunk: Buffer) => this.output.write(chunk));
-    child.stderr?.on('data', (chunk: Buffer) => this.output.write(chunk));
-    child.on('message', (message) => this.safely(() => this.onMessage(message as TrainerToHost)));
-    child.on('exit', (code, signal) => {
+    this.attach(child);
+    if (this.opts.startOn === 'spawn') child.once('spawn', () => this.sendStart());
+    return child;
+  }
+
+  /** Runs this spec in a trainer that is waiting after an earlier run: it is ready, so `start` goes at once. */
+  private adopt(idle: IdleTrainer): ChildProcess {
+    const alive = idle.usable;
+    const child = (this.child = idle.claim());
+    this.attach(child);
+    if (alive) this.sendStart();
+    // It died while idle: its exit event has passed, so end the run here (crashed, nothing ran).
+    else setImmediate(() => this.safely(() => this.finalize(child.exitCode, child.signalCode)));
+    return child;
+  }
+
+  private attach(child: ChildProcess): void {
+    const on = (target: EventEmitter | null, event: string, fn: Parameters<EventEmitter['on']>[1]) => {
+      if (!target) return;
+      target.on(event, fn);
+      this.detachers.push(() => target.off(event, fn));
+    };
+    on(child.stdout, 'data', (chunk: Buffer) => this.output.write(chunk));
+    on(child.stderr, 'data', (chunk: Buffer) => this.output.write(chunk));
+    on(child, 'message', (message: unknown) => this.safely(() => this.onMessage(message as TrainerToHost)));
+    on(child, 'exit', (code: number | null, signal: NodeJS.Signals | null) => {
       this.exitCode = code;
       this.exitSignal = signal;
       // 'close' does not come when the host disconnected the channel, so also finish once output ends.
       void outputEnded(child).then(() => this.safely(() => this.finalize(code, signal)));
     });
-    child.on('close', (code, signal) => this.safely(() => this.finalize(code ?? this.exitCode, signal ?? this.exitSignal)));
-    child.on('error', (error) => this.safely(() => this.onSpawnError(error)));
-    if (this.opts.startOn === 'spawn') child.once('spawn', () => this.sendStart());
-    return child;
+    on(child, 'close', (code: number | null, signal: NodeJS.Signals | null) => this.safely(() => this.finalize(code ?? this.exitCode, signal ?? this.exitSignal)));
+    on(child, 'error', (error: Error) => this.safely(() => this.onSpawnError(error)));
+  }
+
+  private detach(): void {
+    for (const off of this.detachers.splice(0)) off();
   }
 
   private onMessage(message: TrainerToHost): void {
     if (!message || typeof message !== 'object') return;
+    // A `ready` after `finished` is the process offering itself for another run, not part of this one.
+    if (message.type === 'ready' && this.finishedMessage) return this.onTrainerIdle();
     if (message.type === 'ready') this.sendStart();
     if (message.type === 'started') this.setRun(message.runId, message.runDir);
     if (message.type === 'finished') this.onFinished(message);
@@ -156,6 +252,17 @@ export class TrainerHandle extends SafeEmitter<TrainerEvents> {
       if (this.child.connected) this.child.disconnect();
       this.later(FORCE_AFTER_TERM_MS, () => this.signal('SIGKILL'));
     });
+  }
+
+  /** The run completed and its trainer waits for another: keep the process for the queue, or let it exit now. */
+  private onTrainerIdle(): void {
+    if (!this.opts.keepIdleTrainer || this.stopRequested || this.finishedMessage?.status !== 'completed') {
+      if (this.child.connected) this.child.disconnect();
+      return;
+    }
+    this.detach();
+    this.idle = new IdleTrainer(this.child);
+    this.finalize(null, null);
   }
 
   private sendStart(): void {

@@ -2,6 +2,11 @@
  * A FIFO queue of trainer processes with a concurrency limit, shared by the CLI (--parallel) and
  * the extension's RunManager. Each enqueued run gets its id reserved at once (its directory is
  * created exclusively), so ids shown to the user while a run waits are the ids it will have.
+ *
+ * A trainer that completed a run and offers to take another is handed the next waiting run that
+ * asks for the same backend, instead of a new process being started: in a sweep of short runs the
+ * start-up of a trainer (Node, the bundle, the schema validator, wasm, V8 warming up) costs more
+ * CPU than the training. A trainer nobody needs right away is closed, so none lingers.
  */
 import { availableParallelism } from 'node:os';
 import { rmdirSync } from 'node:fs';
@@ -10,7 +15,7 @@ import type { RunSpec } from '../experiment/types';
 import type { StartRunOptions, TrainerToHost } from '../protocol';
 import { SafeEmitter } from './emitter';
 import { isUnusedRunDir, reserveRunDir } from './ids';
-import { launchTrainer, type ExitInfo, type LaunchOptions, type TrainerHandle } from './launcher';
+import { launchTrainer, type ExitInfo, type IdleTrainer, type LaunchOptions, type TrainerHandle } from './launcher';
 
 export type QueuedRunState = 'queued' | 'running' | 'done';
 
@@ -32,7 +37,9 @@ export interface RunQueueOptions {
   /** Runs at once (default: the number of cores). */
   concurrency?: number;
   /** How to start a trainer (path, node, env); spec and options come from each run. */
-  launch: Omit<LaunchOptions, 'spec' | 'options'>;
+  launch: Omit<LaunchOptions, 'spec' | 'options' | 'reuse' | 'keepIdleTrainer'>;
+  /** Run the next waiting run in a trainer that completed one, rather than a new process (default true). */
+  reuseTrainers?: boolean;
   /** Grace period for stop() before the trainer is killed. */
   stopGraceMs?: number;
 }
@@ -53,6 +60,10 @@ export class RunQueue extends SafeEmitter<RunQueueEvents> {
   private concurrencyLimit: number;
   private readonly entries: RunEntry[] = [];
   private readonly waiting: RunEntry[] = [];
+  /** Trainers that completed a run, by the backend they were asked for; empty again after each pump. */
+  private readonly idleTrainers: { trainer: IdleTrainer; backend: string }[] = [];
+  /** Idle trainers told to exit and not gone yet (onIdle waits for them). */
+  private readonly closing = new Set<Promise<void>>();
 
   constructor(private readonly opts: RunQueueOptions) {
     super();
@@ -118,10 +129,10 @@ export class RunQueue extends SafeEmitter<RunQueueEvents> {
     await Promise.all(this.entries.filter((entry) => entry.state === 'running').map((entry) => entry.handle!.kill()));
   }
 
-  /** Resolves once nothing is running or waiting. */
-  onIdle(): Promise<void> {
-    if (this.isIdle()) return Promise.resolve();
-    return new Promise((resolve) => this.once('idle', resolve));
+  /** Resolves once nothing is running or waiting, and every trainer process the queue kept has exited. */
+  async onIdle(): Promise<void> {
+    if (!this.isIdle()) await new Promise<void>((resolve) => this.once('idle', resolve));
+    await Promise.all(this.closing);
   }
 
   private isIdle(): boolean {
@@ -130,15 +141,35 @@ export class RunQueue extends SafeEmitter<RunQueueEvents> {
 
   private pump(): void {
     while (this.waiting.length > 0 && this.activeCount < this.concurrencyLimit) this.start(this.waiting.shift()!);
+    this.closeIdleTrainers();
   }
 
   private start(entry: RunEntry): void {
     entry.state = 'running';
-    const handle = launchTrainer({ ...this.opts.launch, spec: entry.spec, options: entry.options });
+    const backend = backendAskedFor(entry);
+    const reuseTrainers = this.opts.reuseTrainers ?? true;
+    const reuse = this.takeIdleTrainer(backend);
+    const handle = launchTrainer({ ...this.opts.launch, spec: entry.spec, options: entry.options, reuse, keepIdleTrainer: reuseTrainers });
     entry.handle = handle;
     handle.on('message', (message) => this.emit('message', entry, message));
-    handle.on('exit', (info) => this.settle(entry, info));
+    handle.on('exit', (info) => {
+      const trainer = handle.takeIdleTrainer();
+      if (trainer) this.idleTrainers.push({ trainer, backend });
+      this.settle(entry, info);
+    });
     this.emit('started', entry);
+  }
+
+  private takeIdleTrainer(backend: string): IdleTrainer | undefined {
+    const index = this.idleTrainers.findIndex((idle) => idle.backend === backend && idle.trainer.usable);
+    return index < 0 ? undefined : this.idleTrainers.splice(index, 1)[0]!.trainer;
+  }
+
+  private closeIdleTrainers(): void {
+    for (const { trainer } of this.idleTrainers.splice(0)) {
+      const closed = trainer.close().finally(() => this.closing.delete(closed));
+      this.closing.add(closed);
+    }
   }
 
   private dropWaiting(entry: RunEntry): void {
@@ -156,6 +187,14 @@ export class RunQueue extends SafeEmitter<RunQueueEvents> {
     this.pump();
     if (this.isIdle()) this.emit('idle');
   }
+}
+
+/**
+ * A trainer process keeps the backend its first run initialised, and 'auto' then means "the one
+ * already loaded": so a process only takes runs that ask for the same backend as the one it served.
+ */
+function backendAskedFor(entry: QueuedRun): string {
+  return entry.options.backend ?? entry.spec.config.backend ?? 'auto';
 }
 
 function validConcurrency(limit: number): number {
