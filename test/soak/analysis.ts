@@ -47,16 +47,20 @@ export interface Thresholds {
 }
 
 /**
- * Why these numbers (see the soak report for the measurements behind them):
+ * Why these numbers (for an otherwise idle 2-core machine, where the lead runs the 20-minute soak):
  * - host growth: once warm, nothing the extension host keeps per run should grow with the run's
- *   length (the dashboard's history lives in the webview and is bounded there). GC timing alone
- *   moves a node process's RSS by ~10 MB; holding on to every metric record would add tens of MB
- *   per 10 min at this run's rate. 30 MB / 10 min sits between the two.
- * - round trip (F1 → the host's quick pick): 1 s is where a UI stops feeling immediate; under a
- *   trainer using a core of a 2-core machine the median must still be below it. A single stall of
- *   5 s would read as a hang.
+ *   length (the dashboard's history lives in the webview, bounded there). Its RSS swings by ~30 MB
+ *   as V8 grows and trims the heap (seen in 2–3 min runs: +3 MB/min, then −30 MB at once), which a
+ *   least-squares fit over 10 minutes should average out to a few MB. Keeping every metric record
+ *   (~150 B each as a JS object) would add 27 MB / 10 min at 300 steps/s (seen on a loaded
+ *   machine, the trainer getting ~55% of a core) and ~60 MB at the ~700/s a whole core should
+ *   give. 30 MB / 10 min separates the two.
+ * - round trip (F1 → the command's row → the host's quick pick rendered): 1 s is where a UI stops
+ *   feeling immediate; with the trainer taking one core of two, the median must stay below it. A
+ *   single 5-s stall reads as a hang.
  * - dashboard lag: the trainer sends every 50 ms, the host coalesces per 20 ms and the webview
- *   spends at most half its main thread drawing; a lag over 5 s means the stream backs up.
+ *   spends at most half its main thread drawing, so the newest point should be well under a
+ *   second old; over 5 s means the stream backs up.
  */
 export const DEFAULT_THRESHOLDS: Thresholds = {
   hostGrowthMbPer10Min: 30,
