@@ -1,10 +1,11 @@
 /**
  * End-to-end figures through the real trainer process (dist/trainer.js) and the real launcher and
  * queue (src/core/runs): time from Run to the first metric, peak RSS, IPC latency while a run
- * streams, and the wall time of an 8-run sweep at --parallel 1 vs 2.
+ * streams, and sweeps at --parallel 1 vs 2: wall time, speed-up and CPU seconds per run, for runs
+ * the size of the paper suite's and for ~1 s runs whose cost is mostly a trainer's start-up.
  */
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { loadavg, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { expandSweep } from '../src/core/experiment/sweep';
 import { loadExperimentFile } from '../src/core/experiment/load';
@@ -18,6 +19,7 @@ const ROOT = resolve(__dirname, '..');
 const TRAINER = join(ROOT, 'dist', 'trainer.js');
 const STAMPER = join(ROOT, 'bench', 'ipcStamp.cjs');
 const QUICKSTART = join(ROOT, 'examples', 'quickstart.symlora.json');
+const PAPER_TEACHER = join(ROOT, 'examples', 'paper', 'teacher-symmetric.symlora.json');
 
 export interface FirstRunFigures {
   /** ms from launchTrainer() to the trainer's `ready`, `started`, first `metrics` message. */
@@ -45,13 +47,25 @@ function mappedBlas(pid: number | undefined): string | undefined {
 }
 
 export interface SweepFigures {
+  /** What each run is, e.g. "quickstart, 3 epochs" (a startup-dominated ~1 s run). */
+  label: string;
   runs: number;
+  /** Whether the queue handed a waiting run to a trainer that completed one (RunQueue reuseTrainers). */
+  reuseTrainers: boolean;
   serialMs: number;
   parallelMs: number;
   speedup: number;
   /** CPU seconds the trainers used in each mode: equal totals mean the speed-up is bounded by free cores. */
   serialCpuSec: number;
   parallelCpuSec: number;
+  /** The same per run: what one run costs the machine, robust to other load. */
+  serialCpuPerRun: number;
+  parallelCpuPerRun: number;
+  /** Trainer processes started in each mode. */
+  serialProcesses: number;
+  parallelProcesses: number;
+  /** 1-minute load average just before each mode: wall times mean little when it is above ~1.5 on 2 cores. */
+  loadBefore: { serial: number; parallel: number };
   failed: number;
 }
 
@@ -121,21 +135,36 @@ export async function firstRun(spec: RunSpec = quickstartSpecs()[0]): Promise<Fi
   }
 }
 
-/** 8 quickstart-sized runs (2 adapter kinds × 4 seeds) through RunQueue at a concurrency. */
-async function sweepWall(specs: RunSpec[], concurrency: number): Promise<{ ms: number; cpuSec: number; failed: number }> {
+interface SweepMode {
+  ms: number;
+  cpuSec: number;
+  processes: number;
+  load: number;
+  failed: number;
+}
+
+/** The specs through RunQueue at a concurrency; CPU counts every trainer, reaped before it returns. */
+async function sweepWall(specs: RunSpec[], concurrency: number, reuseTrainers: boolean): Promise<SweepMode> {
   const runsDir = mkdtempSync(join(tmpdir(), 'symlora-bench-sweep-'));
   try {
-    const queue = new RunQueue({ concurrency, launch: { trainerPath: TRAINER } });
+    const load = loadavg()[0]!;
+    const queue = new RunQueue({ concurrency, launch: { trainerPath: TRAINER }, reuseTrainers });
+    const pids = new Set<number | undefined>();
+    queue.on('started', (run) => pids.add(run.handle?.pid));
     const t0 = performance.now();
     const cpu0 = childrenCpuSec();
     const runs = specs.map((spec) => queue.enqueue(spec, { runsDir }));
     const exits = await Promise.all(runs.map((r) => r.done));
-    return { ms: performance.now() - t0, cpuSec: childrenCpuSec() - cpu0, failed: exits.filter((e) => e.status !== 'completed').length };
+    const ms = performance.now() - t0;
+    // Kept trainers exit after the last run: wait, so that their CPU time is counted.
+    await queue.onIdle();
+    return { ms, cpuSec: childrenCpuSec() - cpu0, processes: pids.size, load, failed: exits.filter((e) => e.status !== 'completed').length };
   } finally {
     rmSync(runsDir, { recursive: true, force: true });
   }
 }
 
+/** Quickstart runs (2 adapter kinds × seeds) with a number of epochs: ~1 s each at 3 epochs, startup-dominated. */
 export function sweepSpecs(epochs: number, seeds = 4): RunSpec[] {
   const base = quickstartSpecs();
   const specs: RunSpec[] = [];
@@ -148,17 +177,36 @@ export function sweepSpecs(epochs: number, seeds = 4): RunSpec[] {
   return specs;
 }
 
-export async function sweep(epochs: number, seeds = 4): Promise<SweepFigures> {
-  const specs = sweepSpecs(epochs, seeds);
-  const serial = await sweepWall(specs, 1);
-  const parallel = await sweepWall(specs, 2);
+/**
+ * An experiment of the paper suite as researchers run it (examples/paper/teacher-symmetric: LoRA
+ * and SymLoRA at ranks 1–16, five seeds, 50 runs of 256 steps), or the part of it at `seeds` and
+ * `ranks`, optionally with fewer epochs.
+ */
+export function paperSpecs(pick: { seeds?: number[]; ranks?: number[]; epochs?: number } = {}): RunSpec[] {
+  const config = loadExperimentFile(PAPER_TEACHER);
+  return expandSweep(config, PAPER_TEACHER)
+    .filter((spec) => (pick.seeds ?? [spec.config.seed]).includes(spec.config.seed) && (pick.ranks ?? [spec.config.adapter.rank]).includes(spec.config.adapter.rank))
+    .map((spec) => (pick.epochs === undefined ? spec : { ...spec, config: { ...spec.config, train: { ...spec.config.train, epochs: pick.epochs } } }));
+}
+
+/** The same runs at --parallel 1 and at --parallel 2. */
+export async function sweep(label: string, specs: RunSpec[], reuseTrainers = true): Promise<SweepFigures> {
+  const serial = await sweepWall(specs, 1, reuseTrainers);
+  const parallel = await sweepWall(specs, 2, reuseTrainers);
   return {
+    label,
     runs: specs.length,
+    reuseTrainers,
     serialMs: serial.ms,
     parallelMs: parallel.ms,
     speedup: serial.ms / parallel.ms,
     serialCpuSec: serial.cpuSec,
     parallelCpuSec: parallel.cpuSec,
+    serialCpuPerRun: serial.cpuSec / specs.length,
+    parallelCpuPerRun: parallel.cpuSec / specs.length,
+    serialProcesses: serial.processes,
+    parallelProcesses: parallel.processes,
+    loadBefore: { serial: serial.load, parallel: parallel.load },
     failed: serial.failed + parallel.failed,
   };
 }

@@ -13,7 +13,7 @@ import { spawn } from 'node:child_process';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg, totalmem } from 'node:os';
 import { join, resolve } from 'node:path';
-import { firstRun, sweep, type FirstRunFigures, type SweepFigures } from './e2e';
+import { firstRun, paperSpecs, sweep, sweepSpecs, type FirstRunFigures, type SweepFigures } from './e2e';
 import { KINDS, RANK, WORKLOADS } from './workloads';
 
 const ROOT = resolve(__dirname, '..');
@@ -141,7 +141,23 @@ function fmt(value: unknown, digits = 1): string {
   return typeof value === 'number' && Number.isFinite(value) ? value.toFixed(digits) : '—';
 }
 
-function printTable(rows: Row[], e2e: { first?: FirstRunFigures; sweep?: SweepFigures }): void {
+interface EndToEnd {
+  first?: FirstRunFigures;
+  /** Runs the size of the paper suite's: the speed-up researchers get. */
+  sweep?: SweepFigures;
+  /** ~1 s runs, whose cost is mostly a trainer's start-up: with trainer reuse (as shipped) and with a process per run. */
+  startupSweeps?: SweepFigures[];
+}
+
+function sweepLines(s: SweepFigures): string[] {
+  const trainers = s.reuseTrainers ? `trainers reused: ${s.serialProcesses} vs ${s.parallelProcesses} processes` : 'a process per run';
+  return [
+    `Sweep of ${s.runs} runs (${s.label}; ${trainers}): --parallel 1 ${fmt(s.serialMs / 1000, 1)} s, --parallel 2 ${fmt(s.parallelMs / 1000, 1)} s, speed-up ${fmt(s.speedup, 2)}× (${s.failed} failed; load ${fmt(s.loadBefore.serial, 2)} / ${fmt(s.loadBefore.parallel, 2)} before)`,
+    `  trainer CPU per run ${fmt(s.serialCpuPerRun, 2)} s vs ${fmt(s.parallelCpuPerRun, 2)} s (total ${fmt(s.serialCpuSec)} s vs ${fmt(s.parallelCpuSec)} s)`,
+  ];
+}
+
+function printTable(rows: Row[], e2e: EndToEnd): void {
   const out: string[] = [];
   out.push('\nTraining step (ms; median of timed blocks after warm-up; CPU = process CPU time per step)');
   out.push(`${'row'.padEnd(26)}${'backend'.padEnd(10)}${'median'.padStart(9)}${'p10'.padStart(9)}${'p90'.padStart(9)}${'CPU'.padStart(9)}${'n'.padStart(4)}${'×torch'.padStart(8)}${'×torch CPU'.padStart(11)}`);
@@ -161,10 +177,8 @@ function printTable(rows: Row[], e2e: { first?: FirstRunFigures; sweep?: SweepFi
     out.push(`\nQuickstart run through the trainer process (${f.backend}, BLAS ${f.blasLibrary ?? 'none'}, ${f.status}): ready ${fmt(f.readyMs, 0)} ms, started ${fmt(f.startedMs, 0)} ms, first metric ${fmt(f.firstMetricMs, 0)} ms, done ${fmt(f.totalMs, 0)} ms`);
     out.push(`Trainer peak RSS (VmHWM): ${fmt(f.peakRssMb)} MB; IPC latency p50 ${fmt(f.ipcLatencyMs.p50, 2)} ms, p99 ${fmt(f.ipcLatencyMs.p99, 2)} ms over ${f.ipcLatencyMs.messages} messages`);
   }
-  if (e2e.sweep) {
-    const s = e2e.sweep;
-    out.push(`Sweep of ${s.runs} runs: --parallel 1 ${fmt(s.serialMs / 1000, 1)} s, --parallel 2 ${fmt(s.parallelMs / 1000, 1)} s, speed-up ${fmt(s.speedup, 2)}× (${s.failed} failed); trainer CPU ${fmt(s.serialCpuSec)} s vs ${fmt(s.parallelCpuSec)} s`);
-  }
+  if (e2e.sweep) out.push(...sweepLines(e2e.sweep));
+  for (const s of e2e.startupSweeps ?? []) out.push(...sweepLines(s));
   for (const r of rows.filter((x) => x.group === 'webview')) out.push(`Webview render: ${JSON.stringify(r)}`);
   console.log(out.join('\n'));
 }
@@ -178,12 +192,17 @@ async function main(): Promise<void> {
   for (const backend of backends) rows.push(...(await oursStepRows(backend, options, notes)));
   rows.push(...(await torchRows(options, notes)));
   addRatios(rows);
-  const e2e: { first?: FirstRunFigures; sweep?: SweepFigures } = {};
+  const e2e: EndToEnd = {};
   if (!existsSync(join(ROOT, 'dist', 'trainer.js'))) notes.push('end-to-end skipped: dist/trainer.js missing (npm run build)');
   else {
-    process.stderr.write('[bench] end-to-end: quickstart run, sweep --parallel 1 vs 2\n');
+    process.stderr.write('[bench] end-to-end: quickstart run, sweeps --parallel 1 vs 2\n');
     e2e.first = await firstRun();
-    e2e.sweep = options.quick ? await sweep(1, 2) : await sweep(3, 4);
+    e2e.sweep = options.quick
+      ? await sweep('paper teacher-symmetric, ranks 4 and 8, seed 0, 2 epochs', paperSpecs({ seeds: [0], ranks: [4, 8], epochs: 2 }))
+      : await sweep('the paper teacher-symmetric experiment, 256 steps a run', paperSpecs());
+    const short = options.quick ? sweepSpecs(1, 2) : sweepSpecs(3, 4);
+    const label = `quickstart, ${short[0]!.config.train.epochs} epoch(s): startup-dominated`;
+    e2e.startupSweeps = [await sweep(label, short), await sweep(label, short, false)];
   }
   rows.push(...(await webviewRows(notes)));
   const machine = {
