@@ -210,6 +210,8 @@ describe('email to text', () => {
       'Content-Type: application/octet-stream', '', 'binary', '--outer--', 'epilogue',
     ].join('\r\n');
     assert.equal(emailToText(mail(nested)), 'blank plain part, so the HTML forwarded body');
+    const alternative = 'Content-Type: multipart/alternative; boundary=a\n\n--a\nContent-Type: text/html\n\n<p>html version</p>\n--a\nContent-Type: text/plain\n\nplain version\n--a--\n';
+    assert.equal(emailToText(mail(alternative)), 'plain version', 'text/plain is preferred wherever it stands');
     // No boundary parameter: the body is read as text. No closing delimiter: the last part still counts.
     assert.equal(emailToText(mail('Content-Type: multipart/mixed\n\nplain words\n')), 'plain words');
     assert.equal(emailToText(mail('Content-Type: multipart/mixed; boundary=b\n\n--b\nContent-Type: text/plain\n\ntruncated mail')), 'truncated mail');

@@ -57,7 +57,7 @@ export function emailToText(message: Uint8Array): string {
   return collapseWhitespace(entityText(splitMessage(raw.replace(/\r\n?/g, '\n')), 0));
 }
 
-export function collapseWhitespace(text: string): string {
+function collapseWhitespace(text: string): string {
   return text.replace(/\s+/g, ' ').trim();
 }
 
@@ -111,7 +111,7 @@ function entityText(entity: Entity, depth: number): string {
   if (type.mime === 'message/rfc822') return entityText(splitMessage(decodeTransfer(entity).toString('latin1')), depth + 1);
   if (!type.mime.startsWith('text/')) return '';
   const bytes = decodeTransfer(entity);
-  const text = decodeCharset(bytes, type.params.get('charset'), metaCharset(bytes));
+  const text = decodeCharset(bytes, knownCharset(type.params.get('charset')) ?? knownCharset(metaCharset(bytes)));
   return type.mime === 'text/html' || looksLikeHtmlDocument(text) ? htmlToText(text) : text;
 }
 
@@ -173,26 +173,28 @@ export function decodeQuotedPrintable(latin1: string): string {
 
 const decoders = new Map<string, TextDecoder | undefined>();
 
+/** The TextDecoder for a charset label, or undefined for a label it does not know (e.g. "DEFAULT"). */
 function decoderFor(label: string): TextDecoder | undefined {
-  if (!decoders.has(label)) {
+  const key = label.trim().toLowerCase();
+  if (!decoders.has(key)) {
     let decoder: TextDecoder | undefined;
     try {
-      decoder = new TextDecoder(label, { fatal: false });
+      decoder = new TextDecoder(key, { fatal: false });
     } catch {
-      decoder = undefined; // a label TextDecoder does not know, e.g. "DEFAULT"
+      decoder = undefined;
     }
-    decoders.set(label, decoder);
+    decoders.set(key, decoder);
   }
-  return decoders.get(label);
+  return decoders.get(key);
 }
 
-/** Decodes with the first charset label TextDecoder knows, else UTF-8; invalid bytes become U+FFFD. */
-function decodeCharset(bytes: Uint8Array, ...labels: (string | undefined)[]): string {
-  for (const label of labels) {
-    const decoder = label ? decoderFor(label.trim().toLowerCase()) : undefined;
-    if (decoder) return decoder.decode(bytes);
-  }
-  return decoderFor('utf-8')!.decode(bytes);
+function knownCharset(label: string | undefined): string | undefined {
+  return label && decoderFor(label) ? label : undefined;
+}
+
+/** Decodes with a known charset label, else UTF-8; invalid bytes become U+FFFD. */
+function decodeCharset(bytes: Uint8Array, label?: string): string {
+  return (decoderFor(label ?? 'utf-8') ?? decoderFor('utf-8')!).decode(bytes);
 }
 
 function looksLikeHtmlDocument(text: string): boolean {
