@@ -107,3 +107,18 @@ test('the real trainer: consecutive runs that ask for the same backend share a p
   assert.equal(new Set(fresh.pids).size, specs.length, 'reuseTrainers: false starts a process per run');
   assert.deepEqual(shared.records.map((r) => r.summary), fresh.records.map((r) => r.summary), 'a reused process gives the same results');
 });
+
+test('the real trainer: one process serving a dozen runs gathers no listeners', { skip: noTrainer }, async () => {
+  const warnings: string[] = [];
+  const onWarning = (warning: Error) => warnings.push(`${warning.name}: ${warning.message}`);
+  process.on('warning', onWarning);
+  try {
+    const specs = Array.from({ length: 12 }, (_, seed) => ({ spec: specOf(teacherConfig({ seed, train: { epochs: 1 }, backend: 'cpu' })) }));
+    const { pids, records } = await realSweep(specs, true);
+    assert.ok(records.every((r) => r.status === 'completed'));
+    assert.equal(new Set(pids).size, 1, 'all in one trainer');
+    assert.deepEqual(warnings.filter((w) => /MaxListeners/.test(w)), []);
+  } finally {
+    process.off('warning', onWarning);
+  }
+});

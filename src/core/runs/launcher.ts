@@ -69,9 +69,7 @@ export class IdleTrainer {
 
   constructor(private readonly child: ChildProcess) {
     // Nobody listens to it while it waits: a late error must not become an uncaught exception.
-    child.on('error', ignore);
-    child.stdout?.on('error', ignore);
-    child.stderr?.on('error', ignore);
+    this.guard('on');
   }
 
   get pid(): number | undefined {
@@ -87,7 +85,17 @@ export class IdleTrainer {
   claim(): ChildProcess {
     if (this.claimed) throw new Error(`internal: idle trainer ${this.child.pid} was already given to a run`);
     this.claimed = true;
+    // The run's handle listens from now on (and a process serving many runs must not gather listeners).
+    this.guard('off');
     return this.child;
+  }
+
+  private guard(method: 'on' | 'off'): void {
+    const targets: (EventEmitter | null)[] = [this.child, this.child.stdout, this.child.stderr];
+    for (const target of targets) {
+      if (method === 'on') target?.on('error', ignore);
+      else target?.off('error', ignore);
+    }
   }
 
   /** Lets the process go: an idle trainer exits when disconnected; SIGKILL if it has not within 2 s. Resolves on exit. */
