@@ -10,6 +10,9 @@ import { expandSweep } from '../../src/core/experiment/sweep';
 import type { RunSpec } from '../../src/core/experiment/types';
 import { trainModel } from '../../src/core/train/loop';
 import { prepareRun } from '../../src/core/train/session';
+import { scratchDirs } from '../helpers/tmp';
+
+const scratch = scratchDirs('symlora-uselite-run-');
 
 const EXAMPLES = ['examples/use-lite-sentiment.symlora.json', 'examples/use-lite-spam.symlora.json'];
 
@@ -29,16 +32,22 @@ function shrink(run: RunSpec): RunSpec {
   if (config.task.dataset === 'teacher') throw new Error('expected a dataset task');
   Object.assign(config.task, { trainSize: 24, valSize: 8, testSize: 16 });
   Object.assign(config.train, { epochs: 1, batchSize: 12, evalEvery: 0 });
+  if (config.pretrain) {
+    // The sentiment example pretrains its head on other domains first: a tiny source task will do here.
+    Object.assign(config.pretrain.task, { trainSize: 24, valSize: 8, testSize: 8 });
+    Object.assign(config.pretrain.train, { epochs: 1, batchSize: 12 });
+  }
   config.backend = 'wasm';
   return { ...run, config };
 }
 
 test('one shrunk sentiment run per adapter kind: exact counts, token ids in, metrics out', async () => {
+  const basesDir = scratch();
   const runs = expandSweep(loadExperimentFile(EXAMPLES[0]), EXAMPLES[0]).filter((r) => r.config.seed === 0 && r.config.adapter.rank === 2);
   assert.equal(runs.length, 2);
   for (const spec of runs) {
     const logs: string[] = [];
-    const run = await prepareRun(shrink(spec), { log: (m) => logs.push(m) });
+    const run = await prepareRun(shrink(spec), { basesDir, log: (m) => logs.push(m) });
     try {
       assert.deepEqual(run.dataset.inputShape, [128]);
       assert.equal(run.dataset.info.maxTokens, 128);
