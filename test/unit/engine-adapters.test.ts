@@ -206,3 +206,15 @@ test('exact trainable-parameter counts: LoRA 2nr, SymLoRA nr + r, per layer and 
   const attnOnly = countParams(transformer, adapterCfg('symlora', 2, { targets: ['encoder.*.attn.*'] }));
   assert.equal(attnOnly.adapter, 2 * 4 * (16 * 2 + 2));
 });
+
+test('weightOutIn is the [out, in] transpose of the stored [in, out] weight, and setWeightOutIn its inverse (non-square)', () => {
+  const layer = new Linear('wide', 3, 5, new Rng(7));
+  const inOut = layer.weightT.arraySync() as number[][];
+  const outIn = layer.weightOutIn();
+  assert.equal(outIn.length, 15);
+  for (let o = 0; o < 5; o++) for (let i = 0; i < 3; i++) assert.equal(outIn[o * 3 + i], Math.fround(inOut[i][o]));
+  const values = Float32Array.from({ length: 15 }, (_, k) => k - 7);
+  layer.setWeightOutIn(values);
+  assert.deepEqual(layer.weightOutIn(), values);
+  layer.dispose();
+});

@@ -70,7 +70,14 @@ export class Linear {
 
   /** W as an [out, in] row-major array. */
   weightOutIn(): Float32Array {
-    return tf.tidy(() => tf.transpose(this.weightT).dataSync() as Float32Array).slice();
+    // Transposed in JS: the backend's Transpose kernel is slow on large planes (seconds for
+    // USE-Lite's layers on wasm), a plain loop over the [in, out] data is not.
+    const inOut = this.weightT.dataSync() as Float32Array;
+    const outIn = new Float32Array(inOut.length);
+    for (let i = 0; i < this.inDim; i++) {
+      for (let o = 0; o < this.outDim; o++) outIn[o * this.inDim + i] = inOut[i * this.outDim + o];
+    }
+    return outIn;
   }
 
   setWeightOutIn(values: Float32Array): void {

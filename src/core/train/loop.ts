@@ -91,8 +91,17 @@ interface EvalResult {
   accuracy: number;
 }
 
+/**
+ * Evaluation batch size. Attention models hold [batch, heads, seq, seq] scores, so 512 sequences of
+ * 128 tokens need ~130 MB tensors that grow the wasm heap and run ~1.5× slower per example than
+ * 128; an MLP's activations are small and larger batches are cheaper.
+ */
+export function evalBatchSize(model: Model): number {
+  return model.config.arch === 'mlp' ? 512 : 128;
+}
+
 /** Loss and accuracy over a whole split, in batches (no gradients). */
-export function evaluate(model: Model, dataset: Dataset, split: Split, lossKind: LossKind, batchSize = 512): EvalResult {
+export function evaluate(model: Model, dataset: Dataset, split: Split, lossKind: LossKind, batchSize = evalBatchSize(model)): EvalResult {
   const featureSize = featureSizeOf(dataset);
   const targetSize = dataset.numClasses;
   let lossSum = 0;
