@@ -64,6 +64,8 @@ export interface SweepFigures {
   /** Trainer processes started in each mode. */
   serialProcesses: number;
   parallelProcesses: number;
+  /** CPU seconds of this process, the host supervising the queue (IPC, run records), in each mode. */
+  hostCpuSec: { serial: number; parallel: number };
   /** 1-minute load average just before each mode: wall times mean little when it is above ~1.5 on 2 cores. */
   loadBefore: { serial: number; parallel: number };
   failed: number;
@@ -138,6 +140,7 @@ export async function firstRun(spec: RunSpec = quickstartSpecs()[0]): Promise<Fi
 interface SweepMode {
   ms: number;
   cpuSec: number;
+  hostCpuSec: number;
   processes: number;
   load: number;
   failed: number;
@@ -153,12 +156,14 @@ async function sweepWall(specs: RunSpec[], concurrency: number, reuseTrainers: b
     queue.on('started', (run) => pids.add(run.handle?.pid));
     const t0 = performance.now();
     const cpu0 = childrenCpuSec();
+    const host0 = process.cpuUsage();
     const runs = specs.map((spec) => queue.enqueue(spec, { runsDir }));
     const exits = await Promise.all(runs.map((r) => r.done));
     const ms = performance.now() - t0;
+    const host = process.cpuUsage(host0);
     // Kept trainers exit after the last run: wait, so that their CPU time is counted.
     await queue.onIdle();
-    return { ms, cpuSec: childrenCpuSec() - cpu0, processes: pids.size, load, failed: exits.filter((e) => e.status !== 'completed').length };
+    return { ms, cpuSec: childrenCpuSec() - cpu0, hostCpuSec: (host.user + host.system) / 1e6, processes: pids.size, load, failed: exits.filter((e) => e.status !== 'completed').length };
   } finally {
     rmSync(runsDir, { recursive: true, force: true });
   }
@@ -206,6 +211,7 @@ export async function sweep(label: string, specs: RunSpec[], reuseTrainers = tru
     parallelCpuPerRun: parallel.cpuSec / specs.length,
     serialProcesses: serial.processes,
     parallelProcesses: parallel.processes,
+    hostCpuSec: { serial: serial.hostCpuSec, parallel: parallel.hostCpuSec },
     loadBefore: { serial: serial.load, parallel: parallel.load },
     failed: serial.failed + parallel.failed,
   };

@@ -153,7 +153,7 @@ function sweepLines(s: SweepFigures): string[] {
   const trainers = s.reuseTrainers ? `trainers reused: ${s.serialProcesses} vs ${s.parallelProcesses} processes` : 'a process per run';
   return [
     `Sweep of ${s.runs} runs (${s.label}; ${trainers}): --parallel 1 ${fmt(s.serialMs / 1000, 1)} s, --parallel 2 ${fmt(s.parallelMs / 1000, 1)} s, speed-up ${fmt(s.speedup, 2)}× (${s.failed} failed; load ${fmt(s.loadBefore.serial, 2)} / ${fmt(s.loadBefore.parallel, 2)} before)`,
-    `  trainer CPU per run ${fmt(s.serialCpuPerRun, 2)} s vs ${fmt(s.parallelCpuPerRun, 2)} s (total ${fmt(s.serialCpuSec)} s vs ${fmt(s.parallelCpuSec)} s)`,
+    `  trainer CPU per run ${fmt(s.serialCpuPerRun, 2)} s vs ${fmt(s.parallelCpuPerRun, 2)} s (total ${fmt(s.serialCpuSec)} s vs ${fmt(s.parallelCpuSec)} s); host CPU ${fmt(s.hostCpuSec.serial)} s vs ${fmt(s.hostCpuSec.parallel)} s`,
   ];
 }
 
