@@ -4,7 +4,7 @@
  * outside the runs directory is read. Pure Node, no `vscode`.
  */
 import type { MetricRecord, RunRecord, SpectrumRecord } from '../core/protocol';
-import { readMetrics, readRunRecord, readSpectra, summaryOf } from '../core/runs/reader';
+import { readRunRecord, readSpectra, summaryOf, visitMetrics } from '../core/runs/reader';
 import { isValidRunId, type RunInfo } from '../core/webviewProtocol';
 import type { LiveRunState } from './runRows';
 import { toRunInfo } from './runRows';
@@ -39,10 +39,47 @@ export function liveRunInfo(run: LiveRunState, record?: RunRecord): RunInfo {
   return { ...info, ...(run.step !== undefined ? { steps: run.step } : {}), ...(run.error ? { error: run.error } : {}) };
 }
 
+/**
+ * A run's metric history for a view, streamed from metrics.jsonl with at most ~`max` records held:
+ * when they no longer fit, the largest stream (train, val or test) drops every other record and its
+ * stride doubles, so a run of millions of steps comes back evenly thinned from its first step to its
+ * last, small streams stay whole, and the host never holds the whole file.
+ */
 export function readMetricHistory(runsDir: string, runId: string, max = MAX_HISTORY_RECORDS): MetricRecord[] {
-  const records = readMetrics(runDirFor(runsDir, runId)).records;
-  return records.length > max ? records.slice(-max) : records;
+  const streams = new Map<string, ThinnedStream>();
+  let line = 0;
+  let total = 0;
+  visitMetrics(runDirFor(runsDir, runId), (record) => {
+    const key = streamOf(record);
+    const stream = streams.get(key) ?? streams.set(key, { kept: [], stride: 1, seen: 0 }).get(key)!;
+    const entry = { record, index: stream.seen++, line: line++ };
+    stream.newest = entry;
+    if (entry.index % stream.stride !== 0) return;
+    stream.kept.push(entry);
+    if (++total > max) {
+      const largest = [...streams.values()].reduce((a, b) => (b.kept.length > a.kept.length ? b : a));
+      largest.stride *= 2;
+      total -= largest.kept.length;
+      largest.kept = largest.kept.filter((e) => e.index % largest.stride === 0);
+      total += largest.kept.length;
+    }
+  });
+  // Each stream's newest record stays, so the view (and SentSteps) continue from the true last step.
+  const entries = [...streams.values()].flatMap((s) => (s.newest && s.kept.at(-1) !== s.newest ? [...s.kept, s.newest] : s.kept));
+  return entries.sort((a, b) => a.line - b.line).map((e) => e.record);
 }
+
+interface ThinnedStream {
+  kept: { record: MetricRecord; index: number; line: number }[];
+  stride: number;
+  seen: number;
+  newest?: { record: MetricRecord; index: number; line: number };
+}
+
+function streamOf(record: MetricRecord): string {
+  return record.kind === 'train' ? 'train' : record.split;
+}
+
 
 export function readSpectrumHistory(runsDir: string, runId: string): SpectrumRecord[] {
   return readSpectra(runDirFor(runsDir, runId)).records;

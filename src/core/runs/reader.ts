@@ -44,8 +44,23 @@ export function readSpectra(dir: string): JsonlResult<SpectrumRecord> {
 
 /** Reads a whole JSONL file in bounded chunks; a missing file is an empty result. */
 export function readJsonl<T>(file: string, isRecord: (value: unknown) => value is T, maxLineBytes = DEFAULT_MAX_LINE_BYTES): JsonlResult<T> {
-  const result: JsonlResult<T> = { records: [], tornLastLine: false, badLines: [] };
-  if (!existsSync(file)) return result;
+  const records: T[] = [];
+  const { tornLastLine, badLines } = visitJsonl(file, isRecord, (record) => records.push(record), maxLineBytes);
+  return { records, tornLastLine, badLines };
+}
+
+/**
+ * Calls `visit` for each record of a JSONL file, in order, without holding the file or its records
+ * in memory (for files of millions of lines); same tolerance as `readJsonl`.
+ */
+export function visitJsonl<T>(
+  file: string,
+  isRecord: (value: unknown) => value is T,
+  visit: (record: T) => void,
+  maxLineBytes = DEFAULT_MAX_LINE_BYTES,
+): Omit<JsonlResult<T>, 'records'> {
+  const badLines: number[] = [];
+  if (!existsSync(file)) return { tornLastLine: false, badLines };
   const splitter = new LineSplitter(maxLineBytes);
   const fd = guarded('open', file, () => openSync(file, 'r'));
   try {
@@ -53,22 +68,26 @@ export function readJsonl<T>(file: string, isRecord: (value: unknown) => value i
     for (;;) {
       const n = guarded('read', file, () => readSync(fd, buffer, 0, buffer.length, null));
       if (n === 0) break;
-      collect(splitter.push(buffer.subarray(0, n)), isRecord, result);
+      collect(splitter.push(buffer.subarray(0, n)), isRecord, visit, badLines);
     }
   } finally {
     closeSync(fd);
   }
-  result.tornLastLine = splitter.hasPartialLine;
-  return result;
+  return { tornLastLine: splitter.hasPartialLine, badLines };
 }
 
-function collect<T>(lines: SplitLine[], isRecord: (value: unknown) => value is T, into: { records: T[]; badLines: number[] }): void {
+function collect<T>(lines: SplitLine[], isRecord: (value: unknown) => value is T, visit: (record: T) => void, badLines: number[]): void {
   for (const line of lines) {
     if (line.text !== undefined && line.text.trim() === '') continue;
     const value = line.text === undefined ? undefined : parseOrUndefined(line.text);
-    if (value !== undefined && isRecord(value)) into.records.push(value);
-    else into.badLines.push(line.number);
+    if (value !== undefined && isRecord(value)) visit(value);
+    else badLines.push(line.number);
   }
+}
+
+/** Streams metrics.jsonl to `visit` (see visitJsonl). */
+export function visitMetrics(dir: string, visit: (record: MetricRecord) => void): Omit<JsonlResult<MetricRecord>, 'records'> {
+  return visitJsonl(join(dir, RUN_FILES.metrics), isMetricRecord, visit);
 }
 
 function parseOrUndefined(text: string): unknown {
@@ -135,7 +154,7 @@ export class JsonlTail<T> {
         const n = readSync(fd, buffer, 0, Math.min(buffer.length, end - this.offset), this.offset);
         if (n === 0) break;
         this.offset += n;
-        collect(this.splitter.push(buffer.subarray(0, n)), this.isRecord, result);
+        collect(this.splitter.push(buffer.subarray(0, n)), this.isRecord, (record) => result.records.push(record), result.badLines);
       }
     } finally {
       closeSync(fd);
