@@ -195,7 +195,7 @@ export function paperSpecs(pick: { seeds?: number[]; ranks?: number[]; epochs?: 
 }
 
 /** The same runs at --parallel 1 and at --parallel 2. */
-export async function sweep(label: string, specs: RunSpec[], reuseTrainers = true): Promise<SweepFigures> {
+export async function sweep(label: string, specs: RunSpec[], reuseTrainers = false): Promise<SweepFigures> {
   const serial = await sweepWall(specs, 1, reuseTrainers);
   const parallel = await sweepWall(specs, 2, reuseTrainers);
   return {

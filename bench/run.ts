@@ -202,7 +202,7 @@ async function main(): Promise<void> {
       : await sweep('the paper teacher-symmetric experiment, 256 steps a run', paperSpecs());
     const short = options.quick ? sweepSpecs(1, 2) : sweepSpecs(3, 4);
     const label = `quickstart, ${short[0]!.config.train.epochs} epoch(s): startup-dominated`;
-    e2e.startupSweeps = [await sweep(label, short), await sweep(label, short, false)];
+    e2e.startupSweeps = [await sweep(label, short), await sweep(label, short, true)];
   }
   rows.push(...(await webviewRows(notes)));
   const machine = {

@@ -3,10 +3,11 @@
  * the extension's RunManager. Each enqueued run gets its id reserved at once (its directory is
  * created exclusively), so ids shown to the user while a run waits are the ids it will have.
  *
- * A trainer that completed a run and offers to take another is handed the next waiting run that
- * asks for the same backend, instead of a new process being started: in a sweep of short runs the
- * start-up of a trainer (Node, the bundle, the schema validator, wasm, V8 warming up) costs more
- * CPU than the training. A trainer nobody needs right away is closed, so none lingers.
+ * Every run gets its own trainer process by default: a crash, a leak or a stray allocation dies
+ * with its run. With `reuseTrainers`, a trainer that completed a run leak-free is handed the next
+ * waiting run that asks for the same backend instead: in a sweep of short runs the start-up of a
+ * trainer (Node, the bundle, the schema validator, wasm, V8 warming up) costs more CPU than the
+ * training. A trainer nobody needs right away is closed, so none lingers.
  */
 import { availableParallelism } from 'node:os';
 import { rmdirSync } from 'node:fs';
@@ -38,7 +39,7 @@ export interface RunQueueOptions {
   concurrency?: number;
   /** How to start a trainer (path, node, env); spec and options come from each run. */
   launch: Omit<LaunchOptions, 'spec' | 'options' | 'reuse' | 'keepIdleTrainer'>;
-  /** Run the next waiting run in a trainer that completed one, rather than a new process (default true). */
+  /** Run the next waiting run in a trainer that completed one, rather than a new process (default false: a process per run). */
   reuseTrainers?: boolean;
   /** Grace period for stop() before the trainer is killed. */
   stopGraceMs?: number;
@@ -147,7 +148,7 @@ export class RunQueue extends SafeEmitter<RunQueueEvents> {
   private start(entry: RunEntry): void {
     entry.state = 'running';
     const backend = backendAskedFor(entry);
-    const reuseTrainers = this.opts.reuseTrainers ?? true;
+    const reuseTrainers = this.opts.reuseTrainers ?? false;
     const reuse = this.takeIdleTrainer(backend);
     const handle = launchTrainer({ ...this.opts.launch, spec: entry.spec, options: entry.options, reuse, keepIdleTrainer: reuseTrainers });
     entry.handle = handle;
