@@ -195,6 +195,25 @@ export class VsCodeSession {
   }
 
   /** Screenshot into test-results/e2e/<name>.png. */
+  private scenarioFailed = false;
+
+  /** Runs a scenario body and keeps a screenshot named after it (`<name>-failed` on failure, remembered for stop()). */
+  async scenario(name: string, body: () => Promise<void>): Promise<void> {
+    try {
+      await body();
+      await this.screenshot(name);
+    } catch (error) {
+      this.scenarioFailed = true;
+      await this.screenshot(`${name}-failed`);
+      throw error;
+    }
+  }
+
+  /** No scenario run through scenario() has failed. */
+  get scenariosPassed(): boolean {
+    return !this.scenarioFailed;
+  }
+
   async screenshot(name: string): Promise<string> {
     const path = join(RESULTS, `${name}.png`);
     await this.page.screenshot({ path }).catch(() => undefined);

@@ -21,7 +21,6 @@ const LONG = tinyExperiment({ name: 'e2e-long', epochs: 500, kinds: ['symlora'],
 
 let session: VsCodeSession;
 let sidebar: SymloraSidebar;
-let passed = true;
 
 before(async () => {
   session = await VsCodeSession.start('training', { files: { 'sweep.symlora.json': SWEEP, 'long.symlora.json': LONG } });
@@ -29,20 +28,8 @@ before(async () => {
 });
 
 after(async () => {
-  await session?.stop(passed);
+  await session?.stop(session.scenariosPassed);
 });
-
-/** Runs a scenario body; on failure marks the suite failed and keeps a screenshot. */
-async function scenario(name: string, body: () => Promise<void>): Promise<void> {
-  try {
-    await body();
-    await session.screenshot(name);
-  } catch (error) {
-    passed = false;
-    await session.screenshot(`${name}-failed`);
-    throw error;
-  }
-}
 
 const runsOf = (rows: TreeRow[], experiment: string, status?: string) =>
   rows.filter((row) => row.aria.startsWith(`${experiment} `) && (!status || row.aria.includes(`: ${status},`)));
@@ -50,7 +37,7 @@ const runsOf = (rows: TreeRow[], experiment: string, status?: string) =>
 const runsDir = () => join(session.workspace, '.symlora', 'runs');
 
 test('scenario 2: a sweep runs from the palette, streams to the dashboard and completes', { timeout: 300_000 }, async () => {
-  await scenario('2-sweep', async () => {
+  await session.scenario('2-sweep', async () => {
     const wb = session.workbench;
     const dashboard = await wb.webviewWith(/X axis/).find(TIMEOUT.training);
     await wb.openFile('sweep.symlora.json');
@@ -79,7 +66,7 @@ test('scenario 2: a sweep runs from the palette, streams to the dashboard and co
 });
 
 test('scenario 3: stopping a run cancels it; a killed trainer shows as crashed with its error', { timeout: 300_000 }, async () => {
-  await scenario('3-stop-and-crash', async () => {
+  await session.scenario('3-stop-and-crash', async () => {
     const wb = session.workbench;
     await wb.openFile('long.symlora.json');
     await wb.runCommand('SymLoRA: Run Experiment');
@@ -107,7 +94,7 @@ test('scenario 3: stopping a run cancels it; a killed trainer shows as crashed w
 });
 
 test('scenario 4: Compare Runs shows both sweep runs with their trainable parameters', { timeout: 180_000 }, async () => {
-  await scenario('4-compare', async () => {
+  await session.scenario('4-compare', async () => {
     const wb = session.workbench;
     await wb.runCommand('SymLoRA: Compare Runs');
     const pick = wb.quickPick();
@@ -129,7 +116,7 @@ test('scenario 4: Compare Runs shows both sweep runs with their trainable parame
 });
 
 test('scenario 5: Inspect Adapter opens the SymLoRA run adapter and shows its eigenvalues', { timeout: 180_000 }, async () => {
-  await scenario('5-inspect', async () => {
+  await session.scenario('5-inspect', async () => {
     const wb = session.workbench;
     await wb.runCommand('SymLoRA: Inspect Adapter');
     const pick = wb.quickPick();

@@ -53,7 +53,6 @@ const evilRan = join(outside, 'evil-node-ran');
 
 let session: VsCodeSession;
 let sidebar: SymloraSidebar;
-let passed = true;
 /** Every file in the workspace once the pre-existing run was made (path → size). */
 let workspaceBefore: Record<string, number>;
 
@@ -78,20 +77,9 @@ before(async () => {
 });
 
 after(async () => {
-  await session?.stop(passed);
+  await session?.stop(session.scenariosPassed);
   rmSync(outside, { recursive: true, force: true });
 });
-
-async function scenario(name: string, body: () => Promise<void>): Promise<void> {
-  try {
-    await body();
-    await session.screenshot(name);
-  } catch (error) {
-    passed = false;
-    await session.screenshot(`${name}-failed`);
-    throw error;
-  }
-}
 
 /**
  * A cancelled run with a checkpoint in the workspace's default runs directory, written by the
@@ -202,7 +190,7 @@ function assertNothingWritten(): void {
 }
 
 test('scenario 7: an untrusted workspace starts no trainer and writes nothing, but shows its runs', { timeout: 180_000 }, async () => {
-  await scenario('7-untrusted', async () => {
+  await session.scenario('7-untrusted', async () => {
     const wb = session.workbench;
     const page = session.page;
     // Really untrusted: the workbench's Restricted Mode indicator.
@@ -247,7 +235,7 @@ test('scenario 7: an untrusted workspace starts no trainer and writes nothing, b
 });
 
 test('scenario 8: once trusted, a run writes only inside the runs directory its settings name', { timeout: 240_000 }, async () => {
-  await scenario('8-trusted', async () => {
+  await session.scenario('8-trusted', async () => {
     const wb = session.workbench;
     const page = session.page;
     // good.symlora.json stays in view (a group of its own) while trust is granted from the Restricted
