@@ -8,6 +8,7 @@ import * as esbuild from 'esbuild';
 import { copyFileSync, existsSync, mkdirSync, readdirSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { createRequire } from 'node:module';
+import { generateValidator } from './scripts/gen-validator.mjs';
 
 const watch = process.argv.includes('--watch');
 const production = process.argv.includes('--production');
@@ -66,6 +67,7 @@ function copyWasmBinaries() {
   for (const file of readdirSync(wasmDir).filter((f) => f.endsWith('.wasm'))) copyFileSync(join(wasmDir, file), join('dist', file));
 }
 copyWasmBinaries();
+generateValidator();
 
 if (watch) {
   for (const options of builds) (await esbuild.context(options)).watch();

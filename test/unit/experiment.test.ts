@@ -1,5 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { createHash } from 'node:crypto';
 import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -8,6 +9,7 @@ import { validateExperimentObject } from '../../src/core/experiment/validate';
 import { ExperimentError } from '../../src/core/experiment/errors';
 import { expandSweep } from '../../src/core/experiment/sweep';
 import { linearLayout } from '../../src/core/models/layout';
+import { schemaHash } from '../../src/core/experiment/generated/experimentValidator.cjs';
 
 const FILE = 'examples/x.symlora.json';
 
@@ -36,6 +38,11 @@ function positionOf(text: string, needle: string, shift = 0): string {
   const before = text.slice(0, index).split('\n');
   return `${before.length}:${before[before.length - 1].length + 1}`;
 }
+
+test('the precompiled validator was generated from the schema as it is now', () => {
+  const current = createHash('sha256').update(readFileSync('schemas/experiment.schema.json')).digest('hex');
+  assert.equal(schemaHash, current, 'schemas/experiment.schema.json changed since the validator was generated: run `npm run build` (or node scripts/gen-validator.mjs)');
+});
 
 test('a minimal file gets every default, matching ExperimentConfig', () => {
   const config = parseExperiment(JSON.stringify(minimal), FILE);

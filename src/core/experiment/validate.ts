@@ -2,29 +2,16 @@
  * Schema validation of an experiment object (already parsed from JSON) against
  * schemas/experiment.schema.json, with ajv's errors turned into one readable issue per problem.
  */
-import Ajv, { type ErrorObject, type ValidateFunction } from 'ajv';
+import type { ErrorObject } from 'ajv';
 import schema from '../../../schemas/experiment.schema.json';
+// Compiled from the schema at install and build time (scripts/gen-validator.mjs), not at start-up.
+import validate from './generated/experimentValidator.cjs';
 import { ExperimentError, show, toPointer, type ExperimentIssue } from './errors';
 import { applyDefaults } from './defaults';
 import type { ExperimentConfig } from './types';
 
 /** Deepest nesting accepted anywhere in an experiment (the schema itself needs 6). */
 export const MAX_DEPTH = 64;
-
-/** Schema annotations for editors (VS Code) and for defaults.ts; ajv must know them in strict mode. */
-const ANNOTATIONS = ['defaultSnippets', 'enumDescriptions', 'markdownDescription', 'patternErrorMessage', 'derivedDefault'];
-
-let compiled: ValidateFunction | undefined;
-
-/** The compiled validator, built once per process (~150 ms) and reused. */
-function validator(): ValidateFunction {
-  if (!compiled) {
-    const ajv = new Ajv({ allErrors: true, discriminator: true, verbose: true, strict: true, strictRequired: false });
-    ajv.addVocabulary(ANNOTATIONS);
-    compiled = ajv.compile(schema);
-  }
-  return compiled;
-}
 
 /** Issue plus where to point in the source: at the key itself (unknown/invalid keys) or its value. */
 export interface LocatedIssue extends ExperimentIssue {
@@ -60,7 +47,6 @@ export function jsonShapeIssues(value: unknown): LocatedIssue[] {
 
 /** Schema violations of `value`, one readable issue per problem. */
 export function schemaIssues(value: unknown): LocatedIssue[] {
-  const validate = validator();
   if (validate(value)) return [];
   const issues: LocatedIssue[] = [];
   const seen = new Set<string>();
