@@ -6,6 +6,12 @@
 import * as tf from '@tensorflow/tfjs-core';
 // tfjs-core alone registers no gradients; training needs them all.
 import '@tensorflow/tfjs-core/dist/register_all_gradients';
+// Static imports, so the bundle holds the backends' ESM builds on its one copy of tfjs-core. A
+// runtime require() would load their CommonJS builds from node_modules, each with a second
+// tfjs-core (2 MB more script for every trainer to compile at start-up). Importing only registers
+// a backend; its initialisation (the .wasm compile) happens in setBackend().
+import { setWasmPaths } from '@tensorflow/tfjs-backend-wasm';
+import '@tensorflow/tfjs-backend-cpu';
 import { existsSync } from 'node:fs';
 import { clearTransposeCache, matmulImplementation } from './ops';
 import { join } from 'node:path';
@@ -44,23 +50,9 @@ async function tryTensorflow(notes: string[]): Promise<boolean> {
 }
 
 async function tryWasm(notes: string[]): Promise<boolean> {
-  const loaded = tryRequire('@tensorflow/tfjs-backend-wasm') as { setWasmPaths?: (prefix: string) => void } | Error;
-  if (loaded instanceof Error) {
-    notes.push(`tfjs-backend-wasm unavailable (${firstLine(loaded.message)})`);
-    return false;
-  }
   // In the bundles (dist/), the .wasm binaries are copied next to the script.
-  if (existsSync(join(__dirname, 'tfjs-backend-wasm-simd.wasm'))) loaded.setWasmPaths?.(`${__dirname}/`);
+  if (existsSync(join(__dirname, 'tfjs-backend-wasm-simd.wasm'))) setWasmPaths(`${__dirname}/`);
   return setBackend('wasm', notes);
-}
-
-async function tryCpu(notes: string[]): Promise<boolean> {
-  const loaded = tryRequire('@tensorflow/tfjs-backend-cpu');
-  if (loaded instanceof Error) {
-    notes.push(`tfjs-backend-cpu unavailable (${firstLine(loaded.message)})`);
-    return false;
-  }
-  return setBackend('cpu', notes);
 }
 
 async function setBackend(name: string, notes: string[]): Promise<boolean> {
@@ -95,7 +87,7 @@ export async function initBackend(choice: string = 'auto'): Promise<BackendInfo>
   const attempts: Record<Exclude<BackendChoice, 'auto'>, () => Promise<boolean>> = {
     tensorflow: () => tryTensorflow(notes),
     wasm: () => tryWasm(notes),
-    cpu: () => tryCpu(notes),
+    cpu: () => setBackend('cpu', notes),
   };
   const order: Exclude<BackendChoice, 'auto'>[] = requested === 'auto' ? ['tensorflow', 'wasm', 'cpu'] : [requested];
   for (const name of order) {
