@@ -105,6 +105,38 @@ test('live metrics are appended incrementally to the same arrays', async () => {
   await view.page.close();
 });
 
+test('a streaming run is redrawn at most ~10 times a second, and a control change at once', async () => {
+  const view = await browser.open('dashboard');
+  await view.post({ type: 'init', runs: [makeRun('fast', { status: 'running' })], metrics: { fast: trainRecords(50) } });
+  await waitForLength(view, 'loss', 'fast · train loss', 50);
+  const renders = () => view.page.evaluate(() => (window as any).__symlora.renderCount() as number);
+  const before = await renders();
+  // 40 messages over ~1 s, as a trainer streaming at 50 ms intervals sends them (faster here).
+  const started = Date.now();
+  for (let i = 0; i < 40; i++) {
+    await view.post({ type: 'metrics', runId: 'fast', records: trainRecords(10, { startStep: 51 + 10 * i }) });
+    await new Promise((resolve) => setTimeout(resolve, 25));
+  }
+  const streamed = await waitForLength(view, 'loss', 'fast · train loss', 450, false);
+  const seconds = (Date.now() - started) / 1000;
+  const redraws = (await renders()) - before;
+  assert.ok(redraws >= 1 && redraws <= Math.ceil(seconds * 10) + 2, `${redraws} redraws for 40 messages in ${seconds.toFixed(2)} s (at most ~10 a second)`);
+  assert.equal(streamed.charts.loss.datasets[1].length, 450);
+  // A control change right after new points cancels the paced redraw and draws both at once.
+  await view.post({ type: 'metrics', runId: 'fast', records: trainRecords(10, { startStep: 451 }) });
+  const drawn = view.page.evaluate(() => (window as any).__symlora.nextRender());
+  await view.page.evaluate(() => {
+    const slider = document.getElementById('smoothing') as HTMLInputElement;
+    slider.value = '0.3';
+    slider.dispatchEvent(new Event('input'));
+  });
+  await drawn;
+  const d = await waitForView(view, (v) => v.state.smoothing === 0.3, 'smoothing 0.3');
+  assert.equal(d.charts.loss.datasets[1].length, 460);
+  await assertClean(view);
+  await view.page.close();
+});
+
 test('smoothing equals TensorBoard’s debiased EMA; the raw curve stays behind', async () => {
   const view = await browser.open('dashboard');
   const records = trainRecords(400, { seed: 3 });

@@ -82,7 +82,7 @@ function appendRecords(runId: string, records: MetricRecord[]): void {
   // A new series needs a dataset; otherwise the chart already holds the arrays and only redraws.
   if (created) rebuildDatasets();
   else PANELS.forEach((panel) => dirty.add(panel.key));
-  scheduleRender();
+  scheduleRender('data');
 }
 
 function storeRecords(runId: string, records: MetricRecord[]): void {
@@ -191,16 +191,32 @@ function rebuildDatasets(): void {
 }
 
 let frameRequested = false;
+let pacedTimer: ReturnType<typeof setTimeout> | undefined;
 let lastRenderMs = 0;
 let lastRenderEnd = 0;
 /** Resolved after the next redraw (for the benchmark: when did the points actually get drawn). */
 let renderWaiters: (() => void)[] = [];
+/** Redraws so far (for the tests: streaming must not redraw at every message). */
+let renderCount = 0;
+/** Streaming redraws at most this often: a live curve reads well at 10 frames a second. */
+const MIN_DATA_REDRAW_MS = 100;
 /**
- * Redraws dirty charts in the next animation frame. When a redraw is expensive (huge series),
- * the next one waits as long as the last took, so drawing never takes more than about half the
- * main thread and the controls stay responsive.
+ * After an expensive redraw (huge series), streaming waits this many times as long as it took, so
+ * charts use at most a quarter of the renderer's thread: on two cores the trainer and the
+ * extension host need the rest, and the controls stay responsive.
  */
-function scheduleRender(): void {
+const IDLE_PER_RENDER = 3;
+
+/**
+ * Redraws the dirty charts. A user's change (axis, smoothing, selection) draws in the next
+ * animation frame; new points from a run ('data') are paced by MIN_DATA_REDRAW_MS and IDLE_PER_RENDER.
+ */
+function scheduleRender(cause: 'user' | 'data' = 'user'): void {
+  if (cause === 'user' && pacedTimer !== undefined) {
+    clearTimeout(pacedTimer);
+    pacedTimer = undefined;
+    frameRequested = false;
+  }
   if (frameRequested) return;
   frameRequested = true;
   const draw = () =>
@@ -211,13 +227,18 @@ function scheduleRender(): void {
       dirty.clear();
       lastRenderEnd = performance.now();
       lastRenderMs = lastRenderEnd - start;
+      renderCount++;
       const waiters = renderWaiters;
       renderWaiters = [];
       waiters.forEach((resolve) => resolve());
     });
-  const wait = lastRenderEnd + lastRenderMs - performance.now();
-  if (wait > 0) setTimeout(draw, wait);
-  else draw();
+  const wait = cause === 'data' ? Math.max(MIN_DATA_REDRAW_MS, IDLE_PER_RENDER * lastRenderMs) - (performance.now() - lastRenderEnd) : 0;
+  if (wait > 0) {
+    pacedTimer = setTimeout(() => {
+      pacedTimer = undefined;
+      draw();
+    }, wait);
+  } else draw();
 }
 
 function configureScales(): void {
@@ -323,6 +344,7 @@ function main(): void {
   exposeForTests({
     charts,
     nextRender: () => new Promise<void>((resolve) => renderWaiters.push(resolve)),
+    renderCount: () => renderCount,
     describe: (withData = false) => ({
       state: { ...state },
       runs: [...runs.keys()],
