@@ -19,6 +19,8 @@ export interface RunManagerSettings {
   backend?: string;
   runsDir: string;
   stopGraceMs: number;
+  /** Hand a queued run to a trainer that completed one leak-free (RunQueue reuseTrainers); default off. */
+  reuseTrainers?: boolean;
 }
 
 export interface RunManagerOptions {
@@ -70,7 +72,14 @@ export class RunManager extends SafeEmitter<RunManagerEvents> {
       },
       env: opts.env,
     };
-    this.queue = new RunQueue({ concurrency: settings().concurrency, launch, stopGraceMs: settings().stopGraceMs });
+    this.queue = new RunQueue({
+      concurrency: settings().concurrency,
+      launch,
+      stopGraceMs: settings().stopGraceMs,
+      get reuseTrainers() {
+        return settings().reuseTrainers ?? false;
+      },
+    });
     this.queue.on('started', (entry) => this.update(entry.runId, { status: 'running' }));
     this.queue.on('message', (entry, message) => this.onMessage(entry, message));
     this.queue.on('finished', (entry, info) => this.onFinished(entry, info));

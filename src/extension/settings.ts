@@ -33,6 +33,7 @@ export function managerSettings(): RunManagerSettings {
     backend: backend === 'auto' ? undefined : backend,
     runsDir: runsDirectory(),
     stopGraceMs: Math.max(1, c.get<number>('stopTimeoutSeconds') ?? 10) * 1000,
+    reuseTrainers: c.get<boolean>('reuseTrainers') === true,
   };
 }
 

@@ -145,3 +145,27 @@ test('dispose stops every child; concurrency follows the settings live', { skip,
     cleanup();
   }
 });
+
+test('with reuseTrainers on (read live from the settings), one trainer serves a sweep and exits with dispose', { skip, timeout: 60_000 }, async () => {
+  const { m, settings, cleanup } = manager({ concurrency: 1 });
+  try {
+    settings.reuseTrainers = true;
+    const runs = m.start([...specs(1), ...specs(1)]);
+    await m.whenIdle();
+    assert.deepEqual(runs.map((r) => m.get(r.runId)?.status), ['completed', 'completed', 'completed', 'completed']);
+    const pids = new Set(runs.map((r) => readRunRecord(r.runDir).pid));
+    assert.equal(pids.size, 1, `4 runs in ${pids.size} processes`);
+    // Off again: the next run gets a process of its own.
+    settings.reuseTrainers = false;
+    const [next] = m.start(specs(1, ['lora']));
+    await m.whenIdle();
+    assert.equal(m.get(next.runId)?.status, 'completed');
+    const nextPid = readRunRecord(next.runDir).pid;
+    assert.ok(nextPid !== undefined && !pids.has(nextPid), 'the run after the setting was turned off reused a trainer');
+    await m.dispose();
+    for (const pid of [...pids, nextPid]) assert.equal(isProcessAlive(pid!), false, `trainer ${pid} outlived dispose()`);
+  } finally {
+    await m.dispose();
+    cleanup();
+  }
+});

@@ -149,7 +149,8 @@ export class RunQueue extends SafeEmitter<RunQueueEvents> {
     entry.state = 'running';
     const backend = backendAskedFor(entry);
     const reuseTrainers = this.opts.reuseTrainers ?? false;
-    const reuse = this.takeIdleTrainer(backend);
+    // The option may be turned off while a trainer waits (a live setting): then it is not used.
+    const reuse = reuseTrainers ? this.takeIdleTrainer(backend) : undefined;
     const handle = launchTrainer({ ...this.opts.launch, spec: entry.spec, options: entry.options, reuse, keepIdleTrainer: reuseTrainers });
     entry.handle = handle;
     handle.on('message', (message) => this.emit('message', entry, message));
