@@ -19,6 +19,8 @@ import { ComparePanels, COMPARE_VIEW_TYPE } from './webviews/comparePanel';
 import { DashboardViewProvider, DASHBOARD_VIEW_ID } from './webviews/dashboardView';
 
 export const RUNS_VIEW_ID = 'symlora.runs';
+/** A run's progress notification is updated at most this often. */
+const PROGRESS_REPORT_MS = 500;
 
 export class Lab implements vscode.Disposable {
   readonly tree: RunsTreeProvider;
@@ -171,6 +173,7 @@ export class Lab implements vscode.Disposable {
       (progress, token) =>
         new Promise<void>((resolve) => {
           let reported = 0;
+          let reportedAt = 0;
           token.onCancellationRequested(() => void this.managerInstance?.stop(run.runId));
           this.progress.set(run.runId, (current) => {
             if (current.status !== 'running' && current.status !== 'queued') {
@@ -178,6 +181,10 @@ export class Lab implements vscode.Disposable {
               resolve();
               return;
             }
+            // Metrics arrive ~20 times a second; each report is a message to the workbench's UI thread.
+            const now = performance.now();
+            if (now - reportedAt < PROGRESS_REPORT_MS) return;
+            reportedAt = now;
             const fraction = current.totalSteps && current.step !== undefined ? Math.min(1, current.step / current.totalSteps) : 0;
             const increment = Math.max(0, fraction * 100 - reported);
             reported += increment;

@@ -10,7 +10,8 @@ import { mergeLiveRows, rowFromSummary } from './runRows';
 import { buildRunTree, type ExperimentNode, type RunNode, type RunRow, type TreeNode } from './runTreeModel';
 
 const DISK_DEBOUNCE_MS = 250;
-const LIVE_DEBOUNCE_MS = 150;
+/** Live steps and losses in the tree: twice a second is enough to read, and each redraw costs the workbench's UI thread. */
+const LIVE_DEBOUNCE_MS = 500;
 
 export class RunsTreeProvider implements vscode.TreeDataProvider<TreeNode>, vscode.Disposable {
   private readonly changed = new vscode.EventEmitter<void>();

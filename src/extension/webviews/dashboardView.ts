@@ -16,7 +16,8 @@ import { onValidMessage, post, setWebviewHtml, webviewOptions } from './common';
 
 export const DASHBOARD_VIEW_ID = 'symlora.dashboard';
 const RECENT_RUNS = 24;
-const COALESCE_MS = 20;
+/** Metrics go to the dashboard at most this often: it redraws streamed points at most every 100 ms. */
+const COALESCE_MS = 100;
 const PROGRESS_UPDATE_MS = 1000;
 
 export interface DashboardDeps {
