@@ -1,9 +1,9 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, mkdtempSync, readFileSync, rmSync, symlinkSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { launchTrainer, type LaunchOptions } from '../../src/core/runs/launcher';
+import { launchTrainer, TRAINER_NICENESS, type LaunchOptions } from '../../src/core/runs/launcher';
 import { reserveRunDir } from '../../src/core/runs/ids';
 import { isProcessAlive, readMetrics, readRunRecord } from '../../src/core/runs/reader';
 import type { TrainerToHost } from '../../src/core/protocol';
@@ -262,4 +262,24 @@ test('the real trainer: a run given an idle trainer that has died ends crashed, 
   const info = await second.exited;
   assert.equal(info.status, 'crashed');
   assert.equal(readRunRecord(join(runsDir, id)).status, 'crashed');
+});
+
+/** Niceness of every thread of a process (Linux: field 19 of /proc/PID/task/TID/stat). */
+function threadNiceness(pid: number): number[] {
+  return readdirSync(`/proc/${pid}/task`).map((tid) => {
+    const stat = readFileSync(`/proc/${pid}/task/${tid}/stat`, 'utf8');
+    return Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[16]);
+  });
+}
+
+test('the real trainer runs below normal priority, every thread of it (the editor keeps the CPU it needs)', { skip: noTrainer || (process.platform !== 'linux' && 'reads /proc') }, async () => {
+  const { handle, firstMetrics } = launchReal(500);
+  try {
+    await firstMetrics;
+    const niceness = threadNiceness(handle.pid!);
+    assert.ok(niceness.length >= 5, `only ${niceness.length} threads`);
+    assert.deepEqual([...new Set(niceness)], [TRAINER_NICENESS], `thread niceness: ${niceness.join(', ')}`);
+  } finally {
+    await handle.kill();
+  }
 });

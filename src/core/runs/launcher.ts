@@ -11,6 +11,7 @@
 import { fork, type ChildProcess } from 'node:child_process';
 import type { EventEmitter } from 'node:events';
 import { appendFileSync, existsSync, readdirSync, rmSync } from 'node:fs';
+import { setPriority } from 'node:os';
 import { join } from 'node:path';
 import { StringDecoder } from 'node:string_decoder';
 import type { RunSpec } from '../experiment/types';
@@ -42,7 +43,20 @@ export interface LaunchOptions {
    * takeIdleTrainer() (the run ends with code and signal null). Otherwise it is disconnected at once and exits.
    */
   keepIdleTrainer?: boolean;
+  /**
+   * Scheduling niceness of the trainer (0 = the host's own priority; default TRAINER_NICENESS).
+   * Lowering it never needs a privilege.
+   */
+  niceness?: number;
 }
+
+/**
+ * Trainers run below normal priority: a training run keeps a core busy for as long as it lasts,
+ * and on a small machine the editor (VS Code's UI, its extension host) must still get the CPU at
+ * once when the user types or opens the palette. On an otherwise idle machine the trainer loses
+ * nothing: priority only matters when threads compete.
+ */
+export const TRAINER_NICENESS = 10;
 
 export interface ExitInfo {
   /** null when the process was killed by a signal, or lives on for another run (keepIdleTrainer). */
@@ -204,6 +218,7 @@ export class TrainerHandle extends SafeEmitter<TrainerEvents> {
       serialization: 'json',
       stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
     });
+    lowerPriority(child.pid, this.opts.niceness ?? TRAINER_NICENESS);
     this.attach(child);
     if (this.opts.startOn === 'spawn') child.once('spawn', () => this.sendStart());
     return child;
@@ -464,5 +479,19 @@ class OutputLog {
     this.lines.push(line);
     if (this.lines.length > this.keep) this.lines.shift();
     this.onLine(line);
+  }
+}
+
+/**
+ * Called as soon as fork() returns, before the child's Node has started its worker threads (V8's,
+ * libuv's, OpenBLAS's), which inherit the niceness on Linux, where it is per thread (tested).
+ * Best effort: a platform or process that refuses (it has exited already) keeps its priority.
+ */
+function lowerPriority(pid: number | undefined, niceness: number): void {
+  if (pid === undefined || niceness <= 0) return;
+  try {
+    setPriority(pid, Math.min(19, niceness));
+  } catch {
+    // not fatal: the run trains at normal priority
   }
 }
