@@ -13,7 +13,7 @@ import { spawn } from 'node:child_process';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg, totalmem } from 'node:os';
 import { join, resolve } from 'node:path';
-import { firstRun, paperSpecs, sweep, sweepSpecs, type FirstRunFigures, type SweepFigures } from './e2e';
+import { firstRun, paperSpecs, sweep, useLiteSpecs, type FirstRunFigures, type SweepFigures } from './e2e';
 import { KINDS, RANK, WORKLOADS } from './workloads';
 
 const ROOT = resolve(__dirname, '..');
@@ -143,10 +143,10 @@ function fmt(value: unknown, digits = 1): string {
 
 interface EndToEnd {
   first?: FirstRunFigures;
-  /** Runs the size of the paper suite's: the speed-up researchers get. */
+  /** The 8-run sweep: runs of the paper's USE-Lite task (~20 s each), a process per run, as shipped. */
   sweep?: SweepFigures;
-  /** ~1 s runs, whose cost is mostly a trainer's start-up: with trainer reuse (as shipped) and with a process per run. */
-  startupSweeps?: SweepFigures[];
+  /** The paper's 50-run teacher experiment (~1 s runs, mostly a trainer's start-up): a process per run, and trainers reused. */
+  shortSweeps?: SweepFigures[];
 }
 
 function sweepLines(s: SweepFigures): string[] {
@@ -178,7 +178,7 @@ function printTable(rows: Row[], e2e: EndToEnd): void {
     out.push(`Trainer peak RSS (VmHWM): ${fmt(f.peakRssMb)} MB; IPC latency p50 ${fmt(f.ipcLatencyMs.p50, 2)} ms, p99 ${fmt(f.ipcLatencyMs.p99, 2)} ms over ${f.ipcLatencyMs.messages} messages`);
   }
   if (e2e.sweep) out.push(...sweepLines(e2e.sweep));
-  for (const s of e2e.startupSweeps ?? []) out.push(...sweepLines(s));
+  for (const s of e2e.shortSweeps ?? []) out.push(...sweepLines(s));
   for (const r of rows.filter((x) => x.group === 'webview')) out.push(`Webview render: ${JSON.stringify(r)}`);
   console.log(out.join('\n'));
 }
@@ -198,11 +198,11 @@ async function main(): Promise<void> {
     process.stderr.write('[bench] end-to-end: quickstart run, sweeps --parallel 1 vs 2\n');
     e2e.first = await firstRun();
     e2e.sweep = options.quick
-      ? await sweep('paper teacher-symmetric, ranks 4 and 8, seed 0, 2 epochs', paperSpecs({ seeds: [0], ranks: [4, 8], epochs: 2 }))
-      : await sweep('the paper teacher-symmetric experiment, 256 steps a run', paperSpecs());
-    const short = options.quick ? sweepSpecs(1, 2) : sweepSpecs(3, 4);
-    const label = `quickstart, ${short[0]!.config.train.epochs} epoch(s): startup-dominated`;
-    e2e.startupSweeps = [await sweep(label, short), await sweep(label, short, true)];
+      ? await sweep('paper USE-Lite sentiment, LoRA and SymLoRA at rank 4, seed 0, 1 epoch', useLiteSpecs({ seeds: [0], ranks: [4], epochs: 1 }))
+      : await sweep('paper USE-Lite sentiment, LoRA and SymLoRA at ranks 4 and 8, seeds 0 and 1', useLiteSpecs());
+    const short = options.quick ? paperSpecs({ seeds: [0], ranks: [4, 8], epochs: 2 }) : paperSpecs();
+    const label = options.quick ? 'paper teacher-symmetric, ranks 4 and 8, seed 0, 2 epochs' : 'the paper teacher-symmetric experiment, 256 steps a run';
+    e2e.shortSweeps = [await sweep(label, short), await sweep(label, short, true)];
   }
   rows.push(...(await webviewRows(notes)));
   const machine = {
