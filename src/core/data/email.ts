@@ -46,11 +46,6 @@ export function stripHeaders(message: string): string {
   return splitMessage(message.replace(/\r\n?/g, '\n')).body;
 }
 
-/** UTF-8 decoding that replaces invalid bytes rather than throwing. */
-export function decodeLenient(bytes: Uint8Array): string {
-  return decodeCharset(bytes);
-}
-
 /** The readable text of one raw message (see the file comment); "" for a message with no text. */
 export function emailToText(message: Uint8Array): string {
   const raw = Buffer.from(message.buffer, message.byteOffset, message.byteLength).toString('latin1');
