@@ -73,7 +73,7 @@ export interface SweepFigures {
 }
 
 /** CPU seconds of this process's exited, waited-for children (cutime + cstime, /proc/self/stat). */
-function childrenCpuSec(): number {
+export function childrenCpuSec(): number {
   try {
     const fields = readFileSync('/proc/self/stat', 'utf8').split(') ')[1].split(' ');
     // Fields after "comm)": index 0 is state (field 3), so cutime (16) and cstime (17) are 13 and 14.
@@ -170,8 +170,15 @@ async function sweepWall(specs: RunSpec[], concurrency: number, reuseTrainers: b
   }
 }
 
-/** The runs of an experiment file's sweep at some ranks and seeds, optionally with fewer epochs. */
-function experimentSpecs(file: string, pick: { seeds?: number[]; ranks?: number[]; epochs?: number }): RunSpec[] {
+/** Which runs of an experiment's sweep a bench uses: some seeds and ranks (default all), optionally fewer epochs. */
+export interface SpecPick {
+  seeds?: number[];
+  ranks?: number[];
+  epochs?: number;
+}
+
+/** The runs of an experiment file's sweep that `pick` selects. */
+function experimentSpecs(file: string, pick: SpecPick): RunSpec[] {
   const config = loadExperimentFile(file);
   return expandSweep(config, file)
     .filter((spec) => (pick.seeds ?? [spec.config.seed]).includes(spec.config.seed) && (pick.ranks ?? [spec.config.adapter.rank]).includes(spec.config.adapter.rank))
@@ -183,7 +190,7 @@ function experimentSpecs(file: string, pick: { seeds?: number[]; ranks?: number[
  * and SymLoRA at ranks 1–16, five seeds, 50 runs of 256 steps, ~1 s each), or the part of it at
  * `seeds` and `ranks`, optionally with fewer epochs.
  */
-export function paperSpecs(pick: { seeds?: number[]; ranks?: number[]; epochs?: number } = {}): RunSpec[] {
+export function paperSpecs(pick: SpecPick = {}): RunSpec[] {
   return experimentSpecs(PAPER_TEACHER, pick);
 }
 
@@ -191,7 +198,7 @@ export function paperSpecs(pick: { seeds?: number[]; ranks?: number[]; epochs?: 
  * The paper suite's USE-Lite sentiment task (adapters inside a pretrained attention encoder,
  * ~20 s a run on this machine): LoRA and SymLoRA at ranks 4 and 8, seeds 0 and 1, 8 runs.
  */
-export function useLiteSpecs(pick: { seeds?: number[]; ranks?: number[]; epochs?: number } = { seeds: [0, 1], ranks: [4, 8] }): RunSpec[] {
+export function useLiteSpecs(pick: SpecPick = { seeds: [0, 1], ranks: [4, 8] }): RunSpec[] {
   return experimentSpecs(PAPER_USE_LITE, pick);
 }
 
@@ -202,8 +209,8 @@ export function useLiteSpecs(pick: { seeds?: number[]; ranks?: number[]; epochs?
 export async function sweep(label: string, specs: RunSpec[], reuseTrainers = false): Promise<SweepFigures> {
   const basesDir = mkdtempSync(join(tmpdir(), 'symlora-bench-bases-'));
   try {
-    if (specs[0]!.config.pretrain) {
-      const first = specs[0]!;
+    const first = specs[0]!;
+    if (first.config.pretrain) {
       await sweepWall([{ ...first, config: { ...first.config, train: { ...first.config.train, epochs: 1 } } }], 1, false, basesDir);
     }
     const serial = await sweepWall(specs, 1, reuseTrainers, basesDir);

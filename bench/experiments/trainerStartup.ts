@@ -16,6 +16,7 @@ import { parseArgs } from 'node:util';
 import { expandSweep } from '../../src/core/experiment/sweep';
 import { loadExperimentFile } from '../../src/core/experiment/load';
 import { RunQueue } from '../../src/core/runs/queue';
+import { childrenCpuSec } from '../e2e';
 import { quantile } from '../stats';
 
 const ROOT = resolve(__dirname, '..', '..');
@@ -27,11 +28,6 @@ interface Variant {
   flags: string[];
   samples: { main: number; others: number }[];
   wallPerRun: number[];
-}
-
-function childrenCpuSec(): number {
-  const fields = readFileSync('/proc/self/stat', 'utf8').split(') ')[1]!.split(' ');
-  return (Number(fields[13]) + Number(fields[14])) / 100;
 }
 
 async function round(variant: Variant, specs: ReturnType<typeof expandSweep>, parallel: number, reuse: boolean, log: string): Promise<void> {

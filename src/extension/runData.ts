@@ -80,7 +80,6 @@ function streamOf(record: MetricRecord): string {
   return record.kind === 'train' ? 'train' : record.split;
 }
 
-
 export function readSpectrumHistory(runsDir: string, runId: string): SpectrumRecord[] {
   return readSpectra(runDirFor(runsDir, runId)).records;
 }

@@ -6,9 +6,9 @@
  *
  * After a run that completed and left no tensor behind, the process says `ready` again and waits:
  * the host's queue may hand it the next run of a sweep, which then skips the fixed cost of a new
- * process (Node start-up, loading this bundle, compiling the schema validator and the wasm module,
- * and V8 optimising the hot training code again — most of a short run's CPU time). A host that has
- * nothing for it disconnects, and it exits. After a failed or cancelled run it exits at once.
+ * process (Node start-up, loading this bundle, compiling the wasm module, and V8 optimising the hot
+ * training code again — most of a short run's CPU time). A host that has nothing for it
+ * disconnects, and it exits. After a failed or cancelled run it exits at once.
  */
 import { readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';

@@ -6,7 +6,7 @@
  * Every run gets its own trainer process by default: a crash, a leak or a stray allocation dies
  * with its run. With `reuseTrainers`, a trainer that completed a run leak-free is handed the next
  * waiting run that asks for the same backend instead: in a sweep of short runs the start-up of a
- * trainer (Node, the bundle, the schema validator, wasm, V8 warming up) costs more CPU than the
+ * trainer (Node, the bundle, wasm, V8 warming up) costs more CPU than the
  * training. A trainer nobody needs right away is closed, so none lingers.
  */
 import { availableParallelism } from 'node:os';
