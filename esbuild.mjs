@@ -13,14 +13,7 @@ import { generateValidator } from './scripts/gen-validator.mjs';
 const watch = process.argv.includes('--watch');
 const production = process.argv.includes('--production');
 
-const nodeExternals = [
-  'vscode',
-  '@tensorflow/tfjs-node',
-  'mnist',
-  'sentiment',
-  '@stdlib/*',
-  '@energetic-ai/*',
-];
+const nodeExternals = ['vscode', '@tensorflow/tfjs-node', 'mnist', 'sentiment', '@stdlib/*', '@energetic-ai/*'];
 
 const common = {
   bundle: true,

@@ -40,7 +40,9 @@ export interface FirstRunFigures {
 function mappedBlas(pid: number | undefined): string | undefined {
   if (!pid) return undefined;
   try {
-    const line = readFileSync(`/proc/${pid}/maps`, 'utf8').split('\n').find((l) => /lib(open)?blas/.test(l));
+    const line = readFileSync(`/proc/${pid}/maps`, 'utf8')
+      .split('\n')
+      .find((l) => /lib(open)?blas/.test(l));
     return line?.trim().split(/\s+/).pop();
   } catch {
     return undefined;
@@ -151,7 +153,7 @@ interface SweepMode {
 async function sweepWall(specs: RunSpec[], concurrency: number, reuseTrainers: boolean, basesDir: string): Promise<SweepMode> {
   const runsDir = mkdtempSync(join(tmpdir(), 'symlora-bench-sweep-'));
   try {
-    const load = loadavg()[0]!;
+    const load = loadavg()[0];
     const queue = new RunQueue({ concurrency, launch: { trainerPath: TRAINER }, reuseTrainers });
     const pids = new Set<number | undefined>();
     queue.on('started', (run) => pids.add(run.handle?.pid));
@@ -164,7 +166,14 @@ async function sweepWall(specs: RunSpec[], concurrency: number, reuseTrainers: b
     const host = process.cpuUsage(host0);
     // Kept trainers exit after the last run: wait, so that their CPU time is counted.
     await queue.onIdle();
-    return { ms, cpuSec: childrenCpuSec() - cpu0, hostCpuSec: (host.user + host.system) / 1e6, processes: pids.size, load, failed: exits.filter((e) => e.status !== 'completed').length };
+    return {
+      ms,
+      cpuSec: childrenCpuSec() - cpu0,
+      hostCpuSec: (host.user + host.system) / 1e6,
+      processes: pids.size,
+      load,
+      failed: exits.filter((e) => e.status !== 'completed').length,
+    };
   } finally {
     rmSync(runsDir, { recursive: true, force: true });
   }
@@ -181,7 +190,9 @@ export interface SpecPick {
 function experimentSpecs(file: string, pick: SpecPick): RunSpec[] {
   const config = loadExperimentFile(file);
   return expandSweep(config, file)
-    .filter((spec) => (pick.seeds ?? [spec.config.seed]).includes(spec.config.seed) && (pick.ranks ?? [spec.config.adapter.rank]).includes(spec.config.adapter.rank))
+    .filter(
+      (spec) => (pick.seeds ?? [spec.config.seed]).includes(spec.config.seed) && (pick.ranks ?? [spec.config.adapter.rank]).includes(spec.config.adapter.rank),
+    )
     .map((spec) => (pick.epochs === undefined ? spec : { ...spec, config: { ...spec.config, train: { ...spec.config.train, epochs: pick.epochs } } }));
 }
 
@@ -209,7 +220,7 @@ export function useLiteSpecs(pick: SpecPick = { seeds: [0, 1], ranks: [4, 8] }):
 export async function sweep(label: string, specs: RunSpec[], reuseTrainers = false): Promise<SweepFigures> {
   const basesDir = mkdtempSync(join(tmpdir(), 'symlora-bench-bases-'));
   try {
-    const first = specs[0]!;
+    const first = specs[0];
     if (first.config.pretrain) {
       await sweepWall([{ ...first, config: { ...first.config, train: { ...first.config.train, epochs: 1 } } }], 1, false, basesDir);
     }

@@ -28,7 +28,11 @@ interface Options {
 
 function parseOptions(argv: string[]): Options {
   const outIndex = argv.indexOf('--out');
-  return { quick: argv.includes('--quick'), out: outIndex >= 0 ? argv[outIndex + 1] : join(ROOT, 'bench-results.json'), openblasAuto: argv.includes('--openblas-auto') };
+  return {
+    quick: argv.includes('--quick'),
+    out: outIndex >= 0 ? argv[outIndex + 1] : join(ROOT, 'bench-results.json'),
+    openblasAuto: argv.includes('--openblas-auto'),
+  };
 }
 
 function childEnv(options: Options): NodeJS.ProcessEnv {
@@ -160,8 +164,12 @@ function sweepLines(s: SweepFigures): string[] {
 function printTable(rows: Row[], e2e: EndToEnd): void {
   const out: string[] = [];
   out.push('\nTraining step (ms; median of timed blocks after warm-up; CPU = process CPU time per step)');
-  out.push(`${'row'.padEnd(26)}${'backend'.padEnd(10)}${'median'.padStart(9)}${'p10'.padStart(9)}${'p90'.padStart(9)}${'CPU'.padStart(9)}${'n'.padStart(4)}${'×torch'.padStart(8)}${'×torch CPU'.padStart(11)}`);
-  const steps = rows.filter((r) => r.group === 'step').sort((a, b) => String(a.name).localeCompare(String(b.name)) || String(a.backend).localeCompare(String(b.backend)));
+  out.push(
+    `${'row'.padEnd(26)}${'backend'.padEnd(10)}${'median'.padStart(9)}${'p10'.padStart(9)}${'p90'.padStart(9)}${'CPU'.padStart(9)}${'n'.padStart(4)}${'×torch'.padStart(8)}${'×torch CPU'.padStart(11)}`,
+  );
+  const steps = rows
+    .filter((r) => r.group === 'step')
+    .sort((a, b) => String(a.name).localeCompare(String(b.name)) || String(a.backend).localeCompare(String(b.backend)));
   for (const r of steps) {
     out.push(
       `${String(r.name).padEnd(26)}${String(r.backend).padEnd(10)}${fmt(r.medianMs).padStart(9)}${fmt(r.p10Ms).padStart(9)}${fmt(r.p90Ms).padStart(9)}${fmt(r.cpuMedianMs).padStart(9)}${String(r.samples).padStart(4)}${fmt(r.ratioToPytorch, 2).padStart(8)}${fmt(r.cpuRatioToPytorch, 2).padStart(11)}`,
@@ -169,13 +177,19 @@ function printTable(rows: Row[], e2e: EndToEnd): void {
   }
   out.push('\nMatmul 512×512×512 (GFLOP/s from the wall median and from CPU time)');
   for (const r of rows.filter((x) => x.group === 'matmul')) {
-    out.push(`${String(r.backend).padEnd(10)}${String(r.variant ?? r.name).padEnd(56)}${fmt(r.medianMs, 2).padStart(9)} ms${fmt(r.gflops).padStart(8)} GFLOP/s${fmt(r.cpuGflops).padStart(8)} (CPU)`);
+    out.push(
+      `${String(r.backend).padEnd(10)}${String(r.variant ?? r.name).padEnd(56)}${fmt(r.medianMs, 2).padStart(9)} ms${fmt(r.gflops).padStart(8)} GFLOP/s${fmt(r.cpuGflops).padStart(8)} (CPU)`,
+    );
   }
   for (const r of rows.filter((x) => x.group === 'leak')) out.push(`\nLeak check (${r.backend}): ${r.name}: ${r.first} → ${r.last} (growth ${r.growth})`);
   if (e2e.first) {
     const f = e2e.first;
-    out.push(`\nQuickstart run through the trainer process (${f.backend}, BLAS ${f.blasLibrary ?? 'none'}, ${f.status}): ready ${fmt(f.readyMs, 0)} ms, started ${fmt(f.startedMs, 0)} ms, first metric ${fmt(f.firstMetricMs, 0)} ms, done ${fmt(f.totalMs, 0)} ms`);
-    out.push(`Trainer peak RSS (VmHWM): ${fmt(f.peakRssMb)} MB; IPC latency p50 ${fmt(f.ipcLatencyMs.p50, 2)} ms, p99 ${fmt(f.ipcLatencyMs.p99, 2)} ms over ${f.ipcLatencyMs.messages} messages`);
+    out.push(
+      `\nQuickstart run through the trainer process (${f.backend}, BLAS ${f.blasLibrary ?? 'none'}, ${f.status}): ready ${fmt(f.readyMs, 0)} ms, started ${fmt(f.startedMs, 0)} ms, first metric ${fmt(f.firstMetricMs, 0)} ms, done ${fmt(f.totalMs, 0)} ms`,
+    );
+    out.push(
+      `Trainer peak RSS (VmHWM): ${fmt(f.peakRssMb)} MB; IPC latency p50 ${fmt(f.ipcLatencyMs.p50, 2)} ms, p99 ${fmt(f.ipcLatencyMs.p99, 2)} ms over ${f.ipcLatencyMs.messages} messages`,
+    );
   }
   if (e2e.sweep) out.push(...sweepLines(e2e.sweep));
   for (const s of e2e.shortSweeps ?? []) out.push(...sweepLines(s));
@@ -223,7 +237,16 @@ async function main(): Promise<void> {
   };
   printTable(rows, e2e);
   for (const note of notes) console.log(`note: ${note}`);
-  const result = { date: new Date().toISOString(), command: `npm run bench${process.argv.length > 2 ? ` -- ${process.argv.slice(2).join(' ')}` : ''}`, quick: options.quick, machine, rows, e2e, notes, benchSeconds: (performance.now() - started) / 1000 };
+  const result = {
+    date: new Date().toISOString(),
+    command: `npm run bench${process.argv.length > 2 ? ` -- ${process.argv.slice(2).join(' ')}` : ''}`,
+    quick: options.quick,
+    machine,
+    rows,
+    e2e,
+    notes,
+    benchSeconds: (performance.now() - started) / 1000,
+  };
   writeFileSync(options.out, `${JSON.stringify(result, null, 2)}\n`);
   console.log(`\nwrote ${options.out} (${fmt(result.benchSeconds, 0)} s)`);
 }

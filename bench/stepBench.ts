@@ -75,7 +75,14 @@ export async function benchStep(backend: string, workload: Workload, kind: Adapt
   const started = performance.now();
   await trainModel(
     { model, adapted, dataset, train: { ...TRAIN, batchSize: workload.batch }, seed: 1, loss: 'cross-entropy' },
-    { onTrain: (r) => { if (r.step >= plan.warmup && (r.step - plan.warmup) % plan.stepsPerBlock === 0) { stamps.push(performance.now()); cpuStamps.push(cpuMs()); } } },
+    {
+      onTrain: (r) => {
+        if (r.step >= plan.warmup && (r.step - plan.warmup) % plan.stepsPerBlock === 0) {
+          stamps.push(performance.now());
+          cpuStamps.push(cpuMs());
+        }
+      },
+    },
   );
   const totalMs = performance.now() - started;
   const perStep = stamps.slice(1).map((t, i) => (t - stamps[i]) / plan.stepsPerBlock);
@@ -124,7 +131,16 @@ export function benchMatmul(backend: string, n = 512, reps = 15): Record<string,
     const summary = summarize(times);
     const cpuMedianMs = summarize(cpuTimes).medianMs;
     const gflops = (ms: number) => (2 * n ** 3) / ms / 1e6;
-    return { name: `matmul ${n} ${variant}`, group: 'matmul', backend, variant, ...summary, cpuMedianMs, gflops: gflops(summary.medianMs), cpuGflops: gflops(cpuMedianMs) };
+    return {
+      name: `matmul ${n} ${variant}`,
+      group: 'matmul',
+      backend,
+      variant,
+      ...summary,
+      cpuMedianMs,
+      gflops: gflops(summary.medianMs),
+      cpuGflops: gflops(cpuMedianMs),
+    };
   });
   a.dispose();
   b.dispose();
@@ -133,7 +149,12 @@ export function benchMatmul(backend: string, n = 512, reps = 15): Record<string,
 
 /** Tensor count through `steps` training steps of a small SymLoRA MLP (with evals): a leak shows as growth. */
 export async function benchLeak(backend: string, steps: number): Promise<Record<string, unknown>> {
-  const workload: Workload = { name: 'leak', model: { arch: 'mlp', inputDim: 64, hidden: [64, 64], classes: 10, activation: 'relu' }, batch: 32, targets: ['hidden.*'] };
+  const workload: Workload = {
+    name: 'leak',
+    model: { arch: 'mlp', inputDim: 64, hidden: [64, 64], classes: 10, activation: 'relu' },
+    batch: 32,
+    targets: ['hidden.*'],
+  };
   const dataset = syntheticDataset(workload, steps * workload.batch);
   dataset.val = { ...dataset.train, count: 64, x: dataset.train.x.subarray(0, 64 * 64), y: dataset.train.y.subarray(0, 64) };
   const model = await buildModel(workload.model, new Rng(1, 1));
@@ -141,15 +162,31 @@ export async function benchLeak(backend: string, steps: number): Promise<Record<
   const counts: number[] = [];
   await trainModel(
     { model, adapted, dataset, train: { ...TRAIN, batchSize: workload.batch, evalEvery: 100 }, seed: 1, loss: 'cross-entropy' },
-    { onTrain: (r) => { if (r.step === 1 || r.step % 100 === 0) counts.push(tf.memory().numTensors); } },
+    {
+      onTrain: (r) => {
+        if (r.step === 1 || r.step % 100 === 0) counts.push(tf.memory().numTensors);
+      },
+    },
   );
   model.dispose();
-  return { name: `tensor count over ${steps} steps`, group: 'leak', backend, steps, first: counts[0], last: counts[counts.length - 1], growth: counts[counts.length - 1] - counts[0], counts };
+  return {
+    name: `tensor count over ${steps} steps`,
+    group: 'leak',
+    backend,
+    steps,
+    first: counts[0],
+    last: counts[counts.length - 1],
+    growth: counts[counts.length - 1] - counts[0],
+    counts,
+  };
 }
 
 async function main(): Promise<void> {
   const args = process.argv.slice(2);
-  const flag = (name: string) => { const i = args.indexOf(name); return i >= 0 ? args[i + 1] : undefined; };
+  const flag = (name: string) => {
+    const i = args.indexOf(name);
+    return i >= 0 ? args[i + 1] : undefined;
+  };
   const backendName = flag('--backend') ?? 'wasm';
   const quick = args.includes('--quick');
   const only = flag('--only');
@@ -170,4 +207,8 @@ async function main(): Promise<void> {
   }
 }
 
-if (require.main === module) void main().catch((err) => { console.error(err instanceof Error ? err.stack : err); process.exit(1); });
+if (require.main === module)
+  void main().catch((err) => {
+    console.error(err instanceof Error ? err.stack : err);
+    process.exit(1);
+  });

@@ -32,7 +32,10 @@ export async function benchWebviewRender(): Promise<BenchResult[]> {
       result(`line chart, 4 series × ${POINTS.toLocaleString('en-US')} points, LTTB decimation: update + draw`, await chartUpdate(view, true)),
       result(`line chart, 4 series × ${POINTS.toLocaleString('en-US')} points, no decimation: update + draw`, await chartUpdate(view, false)),
       result(`dashboard: init with ${POINTS.toLocaleString('en-US')} records → 4 charts drawn`, await dashboardInit(browser, POINTS)),
-      result(`dashboard: init with ${MAX_INIT_TRAIN_RECORDS.toLocaleString('en-US')} records (host-thinned) → 4 charts drawn`, await dashboardInit(browser, MAX_INIT_TRAIN_RECORDS)),
+      result(
+        `dashboard: init with ${MAX_INIT_TRAIN_RECORDS.toLocaleString('en-US')} records (host-thinned) → 4 charts drawn`,
+        await dashboardInit(browser, MAX_INIT_TRAIN_RECORDS),
+      ),
       result(`dashboard: append 100 points to a ${POINTS.toLocaleString('en-US')}-point run → redrawn`, await dashboardAppend(browser)),
     ];
   } finally {
@@ -78,17 +81,28 @@ async function dashboardInit(browser: WebviewBrowser, points: number): Promise<n
   const times: number[] = [];
   for (let s = 0; s < SAMPLES; s++) {
     const view = await browser.open('dashboard');
-    times.push(await view.page.evaluate(({ points }) => {
-      const records = Array.from({ length: points }, (_, i) => ({
-        kind: 'train', step: i + 1, epoch: 0, time: (i + 1) / 50, loss: 2 * Math.exp(-i / 20_000) + 0.1 * Math.sin(i / 7) ** 2,
-        accuracy: 1 - Math.exp(-i / 20_000), lr: 0.001, samplesPerSec: 1000 + (i % 97),
-      }));
-      const run = { id: 'bench', experiment: 'bench', status: 'running', adapterKind: 'symlora', rank: 4, seed: 1, trainableParams: 1, config: {} };
-      const rendered = (window as any).__symlora.nextRender();
-      const t0 = performance.now();
-      window.postMessage({ type: 'init', runs: [run], metrics: { bench: records } }, '*');
-      return rendered.then(() => performance.now() - t0);
-    }, { points }));
+    times.push(
+      await view.page.evaluate(
+        ({ points }) => {
+          const records = Array.from({ length: points }, (_, i) => ({
+            kind: 'train',
+            step: i + 1,
+            epoch: 0,
+            time: (i + 1) / 50,
+            loss: 2 * Math.exp(-i / 20_000) + 0.1 * Math.sin(i / 7) ** 2,
+            accuracy: 1 - Math.exp(-i / 20_000),
+            lr: 0.001,
+            samplesPerSec: 1000 + (i % 97),
+          }));
+          const run = { id: 'bench', experiment: 'bench', status: 'running', adapterKind: 'symlora', rank: 4, seed: 1, trainableParams: 1, config: {} };
+          const rendered = (window as any).__symlora.nextRender();
+          const t0 = performance.now();
+          window.postMessage({ type: 'init', runs: [run], metrics: { bench: records } }, '*');
+          return rendered.then(() => performance.now() - t0);
+        },
+        { points },
+      ),
+    );
     await view.page.close();
   }
   return times;
@@ -97,26 +111,38 @@ async function dashboardInit(browser: WebviewBrowser, points: number): Promise<n
 async function dashboardAppend(browser: WebviewBrowser): Promise<number[]> {
   const view = await browser.open('dashboard');
   try {
-    return await view.page.evaluate(async ({ points, samples }) => {
-      const record = (i: number) => ({ kind: 'train', step: i + 1, epoch: 0, time: (i + 1) / 50, loss: 2 * Math.exp(-i / 20_000), accuracy: 0.5, lr: 0.001, samplesPerSec: 1000 });
-      const run = { id: 'bench', experiment: 'bench', status: 'running', adapterKind: 'symlora', rank: 4, seed: 1, trainableParams: 1, config: {} };
-      const frame = () => new Promise((r) => requestAnimationFrame(r));
-      window.postMessage({ type: 'init', runs: [run], metrics: { bench: Array.from({ length: points }, (_, i) => record(i)) } }, '*');
-      await (window as any).__symlora.nextRender();
-      await new Promise((r) => setTimeout(r, 200));
-      const times: number[] = [];
-      let next = points;
-      for (let s = 0; s < samples; s++) {
-        const batch = Array.from({ length: 100 }, () => record(next++));
-        const rendered = (window as any).__symlora.nextRender();
-        const t0 = performance.now();
-        window.postMessage({ type: 'metrics', runId: 'bench', records: batch }, '*');
-        await rendered;
-        times.push(performance.now() - t0);
-        await frame();
-      }
-      return times;
-    }, { points: POINTS, samples: SAMPLES });
+    return await view.page.evaluate(
+      async ({ points, samples }) => {
+        const record = (i: number) => ({
+          kind: 'train',
+          step: i + 1,
+          epoch: 0,
+          time: (i + 1) / 50,
+          loss: 2 * Math.exp(-i / 20_000),
+          accuracy: 0.5,
+          lr: 0.001,
+          samplesPerSec: 1000,
+        });
+        const run = { id: 'bench', experiment: 'bench', status: 'running', adapterKind: 'symlora', rank: 4, seed: 1, trainableParams: 1, config: {} };
+        const frame = () => new Promise((r) => requestAnimationFrame(r));
+        window.postMessage({ type: 'init', runs: [run], metrics: { bench: Array.from({ length: points }, (_, i) => record(i)) } }, '*');
+        await (window as any).__symlora.nextRender();
+        await new Promise((r) => setTimeout(r, 200));
+        const times: number[] = [];
+        let next = points;
+        for (let s = 0; s < samples; s++) {
+          const batch = Array.from({ length: 100 }, () => record(next++));
+          const rendered = (window as any).__symlora.nextRender();
+          const t0 = performance.now();
+          window.postMessage({ type: 'metrics', runId: 'bench', records: batch }, '*');
+          await rendered;
+          times.push(performance.now() - t0);
+          await frame();
+        }
+        return times;
+      },
+      { points: POINTS, samples: SAMPLES },
+    );
   } finally {
     await view.page.close();
   }

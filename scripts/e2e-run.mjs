@@ -56,7 +56,10 @@ console.log(`e2e: installed into ${extensionsDir} at ${seconds()} s`);
 
 const files = process.argv.slice(2).length
   ? process.argv.slice(2)
-  : readdirSync(join(repo, 'test', 'e2e')).filter((name) => name.endsWith('.test.ts')).sort().map((name) => join('test', 'e2e', name));
+  : readdirSync(join(repo, 'test', 'e2e'))
+      .filter((name) => name.endsWith('.test.ts'))
+      .sort()
+      .map((name) => join('test', 'e2e', name));
 const run = spawnSync(process.execPath, ['--import', 'tsx', '--test', '--test-concurrency=1', '--test-reporter=spec', ...files], {
   cwd: repo,
   stdio: 'inherit',

@@ -29,7 +29,9 @@ const READING_START = '<!-- reading:start -->';
 const READING_END = '<!-- reading:end -->';
 
 function usage(message) {
-  process.stderr.write(`replicate: ${message}\nusage: node scripts/replicate.mjs [--quick] [--report-only] [--out FILE] [--work DIR] [--parallel N] [--tasks a,b]\n`);
+  process.stderr.write(
+    `replicate: ${message}\nusage: node scripts/replicate.mjs [--quick] [--report-only] [--out FILE] [--work DIR] [--parallel N] [--tasks a,b]\n`,
+  );
   process.exit(2);
 }
 
@@ -134,7 +136,10 @@ async function runSuite(opts, runsDir) {
       }
       const bad = runs.filter((r) => r.status !== 'completed');
       perFile.push({ file: basename(file), runs: runs.length, failed: bad.length, seconds });
-      if (result.code !== 0 || bad.length) failures.push(`${basename(file)}: exit ${result.code}${bad.length ? `, ${bad.map((r) => `${r.id} ${r.status}${r.error ? ` (${r.error})` : ''}`).join('; ')}` : ''}`);
+      if (result.code !== 0 || bad.length)
+        failures.push(
+          `${basename(file)}: exit ${result.code}${bad.length ? `, ${bad.map((r) => `${r.id} ${r.status}${r.error ? ` (${r.error})` : ''}`).join('; ')}` : ''}`,
+        );
     }
   }
   return { failures, perFile };
@@ -220,7 +225,13 @@ function document({ opts, report, markdown, perFile, load, totalSeconds, failure
     '',
     markdown,
     perFile.length ? '## Time per experiment file\n' : '',
-    perFile.length ? ['| file | runs | failed | wall time |', '|:---|---:|---:|---:|', ...perFile.map((f) => `| ${f.file} | ${f.runs} | ${f.failed} | ${f.seconds.toFixed(0)} s |`)].join('\n') + '\n' : '',
+    perFile.length
+      ? [
+          '| file | runs | failed | wall time |',
+          '|:---|---:|---:|---:|',
+          ...perFile.map((f) => `| ${f.file} | ${f.runs} | ${f.failed} | ${f.seconds.toFixed(0)} s |`),
+        ].join('\n') + '\n'
+      : '',
   ].join('\n');
 }
 
@@ -229,7 +240,9 @@ async function main() {
   if (!existsSync(join(REPO, 'dist', 'cli.js'))) usage('dist/cli.js is missing: run `npm run build` first');
   const runsDir = join(opts.work, 'runs');
   mkdirSync(runsDir, { recursive: true });
-  process.stderr.write(`replicate: ${opts.reportOnly ? 'report only' : opts.quick ? 'quick variant' : 'full suite'}, tasks ${opts.tasks.join(', ')}; runs in ${runsDir}; output ${opts.out}\n`);
+  process.stderr.write(
+    `replicate: ${opts.reportOnly ? 'report only' : opts.quick ? 'quick variant' : 'full suite'}, tasks ${opts.tasks.join(', ')}; runs in ${runsDir}; output ${opts.out}\n`,
+  );
   const started = Date.now();
   const sampler = loadSampler();
   // --report-only re-renders with the timing of the run that produced the runs (kept in suite.json).
@@ -238,7 +251,14 @@ async function main() {
   if (opts.reportOnly) timing = existsSync(suiteFile) ? JSON.parse(readFileSync(suiteFile, 'utf8')) : { failures: [], perFile: [] };
   else {
     const { failures, perFile } = await runSuite(opts, runsDir);
-    timing = { failures, perFile, load: sampler.stop(), totalSeconds: (Date.now() - started) / 1000, parallel: opts.parallel, finishedAt: new Date().toISOString() };
+    timing = {
+      failures,
+      perFile,
+      load: sampler.stop(),
+      totalSeconds: (Date.now() - started) / 1000,
+      parallel: opts.parallel,
+      finishedAt: new Date().toISOString(),
+    };
     writeFileSync(suiteFile, JSON.stringify(timing, null, 2) + '\n');
   }
   sampler.stop();

@@ -25,7 +25,11 @@ async function main(): Promise<void> {
   const task = { dataset: 'sentiment' as const, options: { domains: ['amazon'], features: 'text' }, trainSize: 320, valSize: 0, testSize: 320 };
   const data = await tokenizeDataset(await loadDataset(task, { seed: 0 }), MAX_TOKENS);
   const tokens = Array.from(data.train.x).filter((v) => v >= 0).length / data.train.count;
-  console.log(`backend ${backend.name} (simd ${backend.simd ?? '-'}), load average ${loadavg().map((l) => l.toFixed(1)).join(' ')}, ${tokens.toFixed(1)} tokens per sentence`);
+  console.log(
+    `backend ${backend.name} (simd ${backend.simd ?? '-'}), load average ${loadavg()
+      .map((l) => l.toFixed(1))
+      .join(' ')}, ${tokens.toFixed(1)} tokens per sentence`,
+  );
   for (const kind of ['lora', 'symlora'] as const) {
     for (const rank of [2, 8]) {
       const model = await buildModel({ arch: 'use-lite', classes: 2, maxTokens: MAX_TOKENS }, new Rng(0));
@@ -37,7 +41,10 @@ async function main(): Promise<void> {
         const x = tf.tensor2d(data.train.x.subarray(rows * MAX_TOKENS, (rows + BATCH) * MAX_TOKENS), [BATCH, MAX_TOKENS]);
         const y = tf.tensor1d(data.train.y.subarray(rows, rows + BATCH), 'int32');
         const { value, grads } = tf.variableGrads(() => crossEntropy(model.forward(x), y), adapted.trainable);
-        optimizer.apply(adapted.trainable.map((v) => grads[v.name]), 1e-3);
+        optimizer.apply(
+          adapted.trainable.map((v) => grads[v.name]),
+          1e-3,
+        );
         value.dataSync();
         tf.dispose([x, y, value, ...Object.values(grads)]);
       };

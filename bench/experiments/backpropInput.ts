@@ -1,11 +1,20 @@
 /** Can dX = dY·Wᵀ run without materialising Wᵀ? conv2dTranspose (Conv2DBackpropInput) vs transpose+matmul. */
 import * as tf from '@tensorflow/tfjs-core';
 import { initBackend } from '../../src/core/backend';
-function cpu() { const u = process.cpuUsage(); return (u.user + u.system) / 1000; }
+function cpu() {
+  const u = process.cpuUsage();
+  return (u.user + u.system) / 1000;
+}
 function time(label: string, f: () => tf.Tensor, reps = 20) {
   for (let i = 0; i < 3; i++) f().dispose();
   const xs: number[] = [];
-  for (let i = 0; i < reps; i++) { const t = cpu(); const r = f(); r.dataSync(); r.dispose(); xs.push(cpu() - t); }
+  for (let i = 0; i < reps; i++) {
+    const t = cpu();
+    const r = f();
+    r.dataSync();
+    r.dispose();
+    xs.push(cpu() - t);
+  }
   xs.sort((a, b) => a - b);
   console.log(label.padEnd(40), xs[xs.length >> 1].toFixed(3), 'ms cpu');
 }

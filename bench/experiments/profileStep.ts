@@ -17,24 +17,42 @@ async function main() {
   const m = w.model as { inputDim: number; seqLen?: number; classes: number };
   const feat = m.inputDim * (m.seqLen ?? 1);
   const x = tf.randomNormal([w.batch, feat]) as tf.Tensor2D;
-  const y = tf.tensor1d(Array.from({ length: w.batch }, (_, i) => i % m.classes), 'int32');
-  const step = () => tf.tidy(() => {
-    const { value, grads } = tf.variableGrads(() => crossEntropy(model.forward(x), y) as tf.Scalar, adapted.trainable);
-    opt.apply(adapted.trainable.map((v) => grads[v.name]), 1e-3);
-    return value.dataSync()[0];
-  });
+  const y = tf.tensor1d(
+    Array.from({ length: w.batch }, (_, i) => i % m.classes),
+    'int32',
+  );
+  const step = () =>
+    tf.tidy(() => {
+      const { value, grads } = tf.variableGrads(() => crossEntropy(model.forward(x), y), adapted.trainable);
+      opt.apply(
+        adapted.trainable.map((v) => grads[v.name]),
+        1e-3,
+      );
+      return value.dataSync()[0];
+    });
   for (let i = 0; i < 3; i++) step();
-  const cpu = () => { const u = process.cpuUsage(); return (u.user + u.system) / 1000; };
+  const cpu = () => {
+    const u = process.cpuUsage();
+    return (u.user + u.system) / 1000;
+  };
   const samples: number[] = [];
-  for (let r = 0; r < 7; r++) { const c0 = cpu(); for (let i = 0; i < 5; i++) step(); samples.push((cpu() - c0) / 5); }
+  for (let r = 0; r < 7; r++) {
+    const c0 = cpu();
+    for (let i = 0; i < 5; i++) step();
+    samples.push((cpu() - c0) / 5);
+  }
   samples.sort((a, b) => a - b);
   console.log(`bare step cpu median ${samples[3].toFixed(1)} ms (min ${samples[0].toFixed(1)})`);
-  const prof = await tf.profile(() => { step(); });
+  const prof = await tf.profile(() => {
+    step();
+  });
   const by = new Map<string, { ms: number; n: number }>();
   for (const k of prof.kernels) {
     const key = `${k.name} ${k.name.includes('MatMul') ? JSON.stringify(k.inputShapes) : ''}`;
     const e = by.get(key) ?? { ms: 0, n: 0 };
-    e.ms += Number(k.kernelTimeMs) || 0; e.n += 1; by.set(key, e);
+    e.ms += Number(k.kernelTimeMs) || 0;
+    e.n += 1;
+    by.set(key, e);
   }
   const rows = [...by.entries()].sort((a, b) => b[1].ms - a[1].ms);
   const total = rows.reduce((s, r) => s + r[1].ms, 0);

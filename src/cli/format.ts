@@ -10,10 +10,10 @@ export interface Column<T> {
 
 export function table<T>(rows: T[], columns: Column<T>[]): string {
   const cells = rows.map((row) => columns.map((column) => column.value(row)));
-  const widths = columns.map((column, i) => Math.max(column.title.length, ...cells.map((row) => row[i]!.length)));
+  const widths = columns.map((column, i) => Math.max(column.title.length, ...cells.map((row) => row[i].length)));
   const line = (values: string[]) =>
     values
-      .map((value, i) => (columns[i]!.align === 'right' ? value.padStart(widths[i]!) : value.padEnd(widths[i]!)))
+      .map((value, i) => (columns[i].align === 'right' ? value.padStart(widths[i]) : value.padEnd(widths[i])))
       .join('  ')
       .trimEnd();
   const rule = widths.map((width) => '-'.repeat(width)).join('  ');

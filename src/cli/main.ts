@@ -7,11 +7,17 @@ import { version } from '../../package.json';
 import { EXIT, UsageError } from './io';
 
 const COMMANDS: Record<string, { summary: string; usage: string }> = {
-  run: { summary: 'run an experiment file (all of its sweep), with progress and a results table', usage: 'symlora run FILE [--runs-dir DIR] [--parallel N] [--json] [--backend auto|tensorflow|wasm|cpu]' },
+  run: {
+    summary: 'run an experiment file (all of its sweep), with progress and a results table',
+    usage: 'symlora run FILE [--runs-dir DIR] [--parallel N] [--json] [--backend auto|tensorflow|wasm|cpu]',
+  },
   list: { summary: 'list the runs in a runs directory', usage: 'symlora list [--runs-dir DIR] [--json]' },
   inspect: { summary: "show an adapter's per-layer spectra (eigenvalues, singular values, effective rank)", usage: 'symlora inspect RUN_DIR_OR_FILE [--json]' },
   export: { summary: "write a run's adapter as a PEFT LoRA adapter", usage: 'symlora export RUN_DIR --format peft --out DIR [--force]' },
-  report: { summary: 'summarise and compare runs (mean ± 95% CI over seeds)', usage: 'symlora report [RUNS_DIR_OR_RUN_DIR...] [--markdown FILE] [--json] [--experiment NAME] [--metric NAME]' },
+  report: {
+    summary: 'summarise and compare runs (mean ± 95% CI over seeds)',
+    usage: 'symlora report [RUNS_DIR_OR_RUN_DIR...] [--markdown FILE] [--json] [--experiment NAME] [--metric NAME]',
+  },
 };
 
 function help(): string {

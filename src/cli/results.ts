@@ -83,5 +83,5 @@ export function failureNotes(results: RunResult[]): string {
 /** The headline and the last lines of a long error (where a stack trace ends up saying what went wrong). */
 function shorten(error: string, keep = 10): string[] {
   const lines = error.split('\n');
-  return lines.length <= keep + 2 ? lines : [lines[0]!, `… (${lines.length - 1 - keep} more lines in the log)`, ...lines.slice(-keep)];
+  return lines.length <= keep + 2 ? lines : [lines[0], `… (${lines.length - 1 - keep} more lines in the log)`, ...lines.slice(-keep)];
 }

@@ -126,7 +126,7 @@ function stockSwapLast2(backendName: string) {
     const n = args.inputs.x.shape.length;
     const perm = Array.from({ length: n }, (_, i) => i);
     [perm[n - 2], perm[n - 1]] = [perm[n - 1], perm[n - 2]];
-    return transpose.kernelFunc({ inputs: args.inputs as never, backend: args.backend as never, attrs: { perm } }) as TensorInfo;
+    return transpose.kernelFunc({ inputs: args.inputs, backend: args.backend as never, attrs: { perm } }) as TensorInfo;
   };
 }
 
@@ -215,7 +215,7 @@ function frozenTranspose(w: tf.Tensor): tf.Tensor {
 function dropStaleTransposes(): void {
   const backend = tf.engine().backend;
   for (const [dataId, t] of frozenTransposes) {
-    if (backend.refCount(dataId as tf.DataId) > 0) continue;
+    if (backend.refCount(dataId) > 0) continue;
     t.dispose();
     frozenTransposes.delete(dataId);
   }
@@ -238,14 +238,14 @@ function rawMatmul(a: tf.Tensor, b: tf.Tensor, attrs: MatmulAttrs = {}): tf.Tens
   const batch = lead.reduce((p, d) => p * d, 1);
   const a3 = tf.reshape(a, [batch, ra, ca]);
   const b3 = tf.reshape(b, [batch, rb, cb]);
-  const out = tf.engine().runKernel(MATMUL, { a: a3, b: b3 } as unknown as tf.NamedTensorMap, attrs as unknown as tf.NamedAttrMap) as tf.Tensor;
+  const out = tf.engine().runKernel(MATMUL, { a: a3, b: b3 }, attrs as unknown as tf.NamedAttrMap) as tf.Tensor;
   return tf.reshape(out, [...lead, m, n]);
 }
 
 /** Swap the last two axes of a tensor of rank ≥ 2, with its gradient. */
 export function swapLast2(x: tf.Tensor): tf.Tensor {
   ensureKernels();
-  return tf.engine().runKernel(SWAP_LAST2, { x } as unknown as tf.NamedTensorMap) as tf.Tensor;
+  return tf.engine().runKernel(SWAP_LAST2, { x }) as tf.Tensor;
 }
 
 /**
@@ -338,7 +338,9 @@ function openBlas(koffi: Koffi, path: string): Blas | null {
       return undefined;
     }
   };
-  const sgemm = fn('void cblas_sgemm(int order, int transA, int transB, int m, int n, int k, float alpha, const float *a, int lda, const float *b, int ldb, float beta, _Inout_ float *c, int ldc)');
+  const sgemm = fn(
+    'void cblas_sgemm(int order, int transA, int transB, int m, int n, int k, float alpha, const float *a, int lda, const float *b, int ldb, float beta, _Inout_ float *c, int ldc)',
+  );
   if (!sgemm) return null;
   const threads = Number(process.env.SYMLORA_BLAS_THREADS ?? 1);
   fn('void openblas_set_num_threads(int n)')?.(Number.isInteger(threads) && threads > 0 ? threads : 1);

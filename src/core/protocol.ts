@@ -135,9 +135,7 @@ export interface StartRunOptions {
   basesDir?: string;
 }
 
-export type HostToTrainer =
-  | { type: 'start'; spec: RunSpec; options: StartRunOptions }
-  | { type: 'stop'; reason?: string };
+export type HostToTrainer = { type: 'start'; spec: RunSpec; options: StartRunOptions } | { type: 'stop'; reason?: string };
 
 export type TrainerToHost =
   | { type: 'ready'; pid: number }

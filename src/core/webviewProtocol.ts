@@ -71,15 +71,7 @@ export type WebviewToHost =
   | { type: 'exportFile'; format: ExportFormat; suggestedName: string; content: string }
   | { type: 'log'; level: 'info' | 'warn' | 'error'; message: string };
 
-export const HOST_TO_WEBVIEW_TYPES: readonly HostToWebview['type'][] = [
-  'init',
-  'runUpdated',
-  'runRemoved',
-  'metrics',
-  'spectrum',
-  'inspect',
-  'theme',
-];
+export const HOST_TO_WEBVIEW_TYPES: readonly HostToWebview['type'][] = ['init', 'runUpdated', 'runRemoved', 'metrics', 'spectrum', 'inspect', 'theme'];
 
 export const WEBVIEW_TO_HOST_TYPES: readonly WebviewToHost['type'][] = ['ready', 'selectRuns', 'openRun', 'exportFile', 'log'];
 
@@ -108,7 +100,13 @@ export const MAX_INIT_TRAIN_RECORDS = 20_000;
 export function thinMetricRecords(records: readonly MetricRecord[], maxTrain = MAX_INIT_TRAIN_RECORDS): MetricRecord[] {
   const train = records.filter((r) => r.kind === 'train');
   if (train.length <= maxTrain) return records.slice();
-  const keep = new Set(lttbIndices(train.map((r) => r.step), train.map((r) => r.loss), maxTrain).map((i) => train[i]));
+  const keep = new Set(
+    lttbIndices(
+      train.map((r) => r.step),
+      train.map((r) => r.loss),
+      maxTrain,
+    ).map((i) => train[i]),
+  );
   return records.filter((r) => r.kind !== 'train' || keep.has(r));
 }
 
@@ -149,4 +147,3 @@ function bucketAverage(xs: ArrayLike<number>, ys: ArrayLike<number>, start: numb
   }
   return end > start ? [sx / count, sy / count] : [xs[xs.length - 1], ys[ys.length - 1]];
 }
-

@@ -32,7 +32,11 @@ export class Coalescer<T> {
     if (this.timers.has(key)) return;
     const wait = (this.lastFlush.get(key) ?? -Infinity) + this.intervalMs - this.clock.now();
     if (wait <= 0) this.flush(key);
-    else this.timers.set(key, this.clock.setTimeout(() => this.flush(key), wait));
+    else
+      this.timers.set(
+        key,
+        this.clock.setTimeout(() => this.flush(key), wait),
+      );
   }
 
   /** Delivers whatever is pending for a key now (e.g. when its run finishes). */

@@ -110,10 +110,16 @@ class Commands {
     if (active && isExperimentDocument(active)) return active.uri;
     const files = await vscode.workspace.findFiles('**/*.symlora.json', '**/node_modules/**', 200);
     const examplesDir = join(this.lab.context.extensionPath, 'examples');
-    const examples = existsSync(examplesDir) ? readdirSync(examplesDir).filter((n) => n.endsWith('.symlora.json')).sort() : [];
+    const examples = existsSync(examplesDir)
+      ? readdirSync(examplesDir)
+          .filter((n) => n.endsWith('.symlora.json'))
+          .sort()
+      : [];
     type Item = vscode.QuickPickItem & { uri?: vscode.Uri };
     const items: Item[] = [
-      ...files.sort((a, b) => a.fsPath.localeCompare(b.fsPath)).map((uri) => ({ label: `$(file) ${basename(uri.fsPath)}`, description: vscode.workspace.asRelativePath(uri), uri })),
+      ...files
+        .sort((a, b) => a.fsPath.localeCompare(b.fsPath))
+        .map((uri) => ({ label: `$(file) ${basename(uri.fsPath)}`, description: vscode.workspace.asRelativePath(uri), uri })),
       ...(examples.length ? [{ label: 'Built-in examples', kind: vscode.QuickPickItemKind.Separator } as Item] : []),
       ...examples.map((name) => ({ label: `$(book) ${name}`, description: 'example', uri: vscode.Uri.file(join(examplesDir, name)) })),
     ];
@@ -157,7 +163,12 @@ class Commands {
 
   async resume(arg: NodeArgs[0]): Promise<void> {
     if (await refuseUntrusted()) return;
-    const [id] = await this.runIdsOrPick(arg, undefined, 'Resume Run', (row) => !!row.hasCheckpoint && row.status !== 'completed' && row.status !== 'running' && row.status !== 'queued');
+    const [id] = await this.runIdsOrPick(
+      arg,
+      undefined,
+      'Resume Run',
+      (row) => !!row.hasCheckpoint && row.status !== 'completed' && row.status !== 'running' && row.status !== 'queued',
+    );
     if (!id) return;
     const dir = runDirFor(runsDirectory(), id);
     this.lab.startRuns([readRunRecord(dir).spec], { resumeFrom: dir });
@@ -171,7 +182,11 @@ class Commands {
     if (deletable.length < ids.length) void vscode.window.showWarningMessage('SymLoRA: stop a run before deleting it; active runs were left alone.');
     if (deletable.length === 0) return;
     const what = deletable.length === 1 ? `run ${deletable[0]}` : `${deletable.length} runs`;
-    const ok = await vscode.window.showWarningMessage(`Delete ${what}? Its folder (metrics, checkpoints, adapter) is removed from disk.`, { modal: true }, 'Delete');
+    const ok = await vscode.window.showWarningMessage(
+      `Delete ${what}? Its folder (metrics, checkpoints, adapter) is removed from disk.`,
+      { modal: true },
+      'Delete',
+    );
     if (ok !== 'Delete') return;
     const runsDir = runsDirectory();
     for (const id of deletable) {
@@ -207,7 +222,11 @@ class Commands {
     if (!picked) return;
     const root = workspaceRoot();
     const defaultUri = root ? vscode.Uri.file(join(root, picked.template.fileName)) : undefined;
-    const target = await vscode.window.showSaveDialog({ defaultUri, filters: { 'SymLoRA experiment': ['symlora.json', 'json'] }, title: 'Save the new experiment as' });
+    const target = await vscode.window.showSaveDialog({
+      defaultUri,
+      filters: { 'SymLoRA experiment': ['symlora.json', 'json'] },
+      title: 'Save the new experiment as',
+    });
     if (!target) return;
     const uri = target.path.endsWith('.symlora.json') ? target : target.with({ path: target.path.replace(/(\.json)?$/, '.symlora.json') });
     await writeFile(uri.fsPath, templateText(picked.template), { flag: 'wx' }).catch((error: NodeJS.ErrnoException) => {
@@ -252,7 +271,10 @@ class Commands {
   }
 
   private async pickRuns(title: string, filter: (row: RunRow) => boolean, many: boolean, preselectLatest: boolean): Promise<string[]> {
-    const rows = this.lab.rows().filter(filter).sort((a, b) => (b.createdAt ?? '').localeCompare(a.createdAt ?? ''));
+    const rows = this.lab
+      .rows()
+      .filter(filter)
+      .sort((a, b) => (b.createdAt ?? '').localeCompare(a.createdAt ?? ''));
     if (rows.length === 0) {
       void vscode.window.showInformationMessage(`SymLoRA: no run to ${title.toLowerCase()} in ${runsDirectory()}.`);
       return [];

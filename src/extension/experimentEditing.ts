@@ -61,7 +61,10 @@ export function registerExperimentEditing(lab: Lab): vscode.Disposable[] {
   const later = (document: vscode.TextDocument) => {
     const key = document.uri.toString();
     clearTimeout(timers.get(key));
-    timers.set(key, setTimeout(() => void check(document), CHANGE_DEBOUNCE_MS));
+    timers.set(
+      key,
+      setTimeout(() => void check(document), CHANGE_DEBOUNCE_MS),
+    );
   };
   vscode.workspace.textDocuments.forEach((document) => void check(document));
   return [
@@ -121,7 +124,12 @@ class ExperimentCodeLens implements vscode.CodeLensProvider {
     const analysis = await this.analyzer.analyze(document);
     if (!analysis.config) {
       const n = analysis.errors.length;
-      return [new vscode.CodeLens(top, { title: `$(error) ${n} problem${n === 1 ? '' : 's'}: fix ${n === 1 ? 'it' : 'them'} to run`, command: 'workbench.actions.view.problems' })];
+      return [
+        new vscode.CodeLens(top, {
+          title: `$(error) ${n} problem${n === 1 ? '' : 's'}: fix ${n === 1 ? 'it' : 'them'} to run`,
+          command: 'workbench.actions.view.problems',
+        }),
+      ];
     }
     const { summarizeExperiment, paramLensTitle } = await import('./experimentSummary');
     let summary;

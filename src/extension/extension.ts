@@ -27,7 +27,9 @@ export function activate(context: vscode.ExtensionContext): SymloraApi {
   context.subscriptions.push(lab);
   void vscode.commands.executeCommand('setContext', 'symlora.activated', true);
   const activationMs = performance.now() - start;
-  log().info(`activated in ${activationMs.toFixed(1)} ms (bundle evaluated ${(start - moduleLoadedAt).toFixed(1)} ms before activate); runs directory ${runsDirectory()}`);
+  log().info(
+    `activated in ${activationMs.toFixed(1)} ms (bundle evaluated ${(start - moduleLoadedAt).toFixed(1)} ms before activate); runs directory ${runsDirectory()}`,
+  );
   const current = lab;
   return { runsDir: runsDirectory, rows: () => current.rows(), manager: () => current.manager, activationMs };
 }

@@ -121,7 +121,8 @@ export function runNode(experiment: string, row: RunRow): RunNode {
 /** "symlora r4 · seed 1", plus any other sweep axis ("lr 0.01"). */
 export function runLabel(row: RunRow): string {
   const parts: string[] = [];
-  if (row.adapterKind) parts.push(row.rank !== undefined && row.adapterKind !== 'full' && row.adapterKind !== 'head' ? `${row.adapterKind} r${row.rank}` : row.adapterKind);
+  if (row.adapterKind)
+    parts.push(row.rank !== undefined && row.adapterKind !== 'full' && row.adapterKind !== 'head' ? `${row.adapterKind} r${row.rank}` : row.adapterKind);
   if (row.seed !== undefined) parts.push(`seed ${row.seed}`);
   const shown = new Set(['adapter.kind', 'adapter.rank', 'seed']);
   for (const [key, value] of Object.entries(row.sweepPoint ?? {})) {
@@ -195,7 +196,10 @@ export function formatNumber(value: number): string {
   const abs = Math.abs(value);
   if (abs !== 0 && abs < 1e-3) return value.toExponential(2);
   if (abs >= 1000) return Math.round(value).toLocaleString('en-US');
-  return value.toPrecision(3).replace(/(\.\d*?)0+$/, '$1').replace(/\.$/, '');
+  return value
+    .toPrecision(3)
+    .replace(/(\.\d*?)0+$/, '$1')
+    .replace(/\.$/, '');
 }
 
 function formatValue(value: unknown): string {
@@ -203,7 +207,13 @@ function formatValue(value: unknown): string {
 }
 
 function firstLine(text: string | undefined): string {
-  return (text ?? '').split('\n').find((line) => line.trim() !== '')?.trim().slice(0, 200) ?? '';
+  return (
+    (text ?? '')
+      .split('\n')
+      .find((line) => line.trim() !== '')
+      ?.trim()
+      .slice(0, 200) ?? ''
+  );
 }
 
 function escapeMarkdown(text: string): string {

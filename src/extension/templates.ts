@@ -7,7 +7,13 @@ export interface ExperimentTemplate {
   content: object;
 }
 
-const teacherTask = (kind: 'symmetric' | 'asymmetric') => ({ dataset: 'teacher', shift: { rank: 4, kind, scale: 0.5 }, trainSize: 2048, valSize: 256, testSize: 512 });
+const teacherTask = (kind: 'symmetric' | 'asymmetric') => ({
+  dataset: 'teacher',
+  shift: { rank: 4, kind, scale: 0.5 },
+  trainSize: 2048,
+  valSize: 256,
+  testSize: 512,
+});
 const smallMlp = { arch: 'mlp', inputDim: 32, hidden: [32, 32], classes: 8 };
 
 export const TEMPLATES: ExperimentTemplate[] = [

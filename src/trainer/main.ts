@@ -42,7 +42,10 @@ function send(message: TrainerToHost): Promise<void> {
 class MetricStream {
   private pending: MetricRecord[] = [];
   private lastSent = 0;
-  constructor(private readonly runId: string, private readonly intervalMs: number) {}
+  constructor(
+    private readonly runId: string,
+    private readonly intervalMs: number,
+  ) {}
 
   push(record: MetricRecord, urgent = false): void {
     this.pending.push(record);
@@ -125,7 +128,14 @@ async function trainRun(spec: RunSpec, options: StartRunOptions): Promise<RunOut
         totalSteps,
         resumedFrom,
         baseHash: run.base?.hash,
-        dataset: { name: run.dataset.name, version: run.dataset.version, train: run.dataset.train.count, val: run.dataset.val.count, test: run.dataset.test.count, info: run.dataset.info },
+        dataset: {
+          name: run.dataset.name,
+          version: run.dataset.version,
+          train: run.dataset.train.count,
+          val: run.dataset.val.count,
+          test: run.dataset.test.count,
+          info: run.dataset.info,
+        },
       },
     });
     if (options.resumeFrom && resume) writer.appendMetrics(carriedMetrics(options.resumeFrom, resume.step));

@@ -35,13 +35,15 @@ after(async () => {
   await session?.stop(passed);
 });
 
-
 test('scenario 1: the SymLoRA Lab container shows the Runs tree and the dashboard', { timeout: 120_000 }, async () => {
   const name = '1-container';
   try {
     const sidebar = await session.workbench.openSymloraLab();
     // The run made outside VS Code is listed under its experiment, completed, with its key metric.
-    const rows = await sidebar.waitForRows((r) => r.some((row) => row.label === 'cli-made') && r.some((row) => /: completed,/.test(row.aria)), 'the CLI-made run');
+    const rows = await sidebar.waitForRows(
+      (r) => r.some((row) => row.label === 'cli-made') && r.some((row) => /: completed,/.test(row.aria)),
+      'the CLI-made run',
+    );
     const run = rows.find((row) => /: completed,/.test(row.aria))!;
     assert.match(run.label, /symlora r2 · seed 0/);
     assert.match(run.description, /^test acc 0\.\d+$/);
@@ -71,7 +73,10 @@ test('scenario 6: a broken experiment shows diagnostics and refuses to run', { t
     const problems = await wb.problems();
     await waitFor(async () => (await problems.filter({ hasText: /\/adapter\/rank/ }).count()) > 0, TIMEOUT.ui, 'the /adapter/rank problem');
     // The CodeLens says why it cannot run.
-    await session.page.locator('.codelens-decoration', { hasText: /problem/ }).first().waitFor({ timeout: TIMEOUT.ui });
+    await session.page
+      .locator('.codelens-decoration', { hasText: /problem/ })
+      .first()
+      .waitFor({ timeout: TIMEOUT.ui });
     await wb.openFile('broken.symlora.json');
     await wb.runCommand('SymLoRA: Run Experiment');
     await wb.notification(/broken\.symlora\.json is not a valid experiment, nothing was run/).waitFor({ timeout: TIMEOUT.ui });

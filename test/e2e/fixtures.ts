@@ -6,7 +6,23 @@ import { RunQueue } from '../../src/core/runs/queue';
 import { REPO } from './harness';
 
 /** A teacher-task experiment small enough for CI; `epochs` sets how long each run lasts. */
-export function tinyExperiment({ name, epochs = 2, kinds = ['lora', 'symlora'], trainSize = 256, width = 16, rank = 2, trainHead = true }: { name: string; epochs?: number; kinds?: string[]; trainSize?: number; width?: number; rank?: number; trainHead?: boolean }): string {
+export function tinyExperiment({
+  name,
+  epochs = 2,
+  kinds = ['lora', 'symlora'],
+  trainSize = 256,
+  width = 16,
+  rank = 2,
+  trainHead = true,
+}: {
+  name: string;
+  epochs?: number;
+  kinds?: string[];
+  trainSize?: number;
+  width?: number;
+  rank?: number;
+  trainHead?: boolean;
+}): string {
   return `${JSON.stringify(
     {
       name,

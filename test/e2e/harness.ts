@@ -108,7 +108,12 @@ export class VsCodeSession {
   }
 
   private env(): NodeJS.ProcessEnv {
-    return { ...process.env, XDG_CONFIG_HOME: join(this.root, 'xdg-config'), XDG_DATA_HOME: join(this.root, 'xdg-data'), XDG_CACHE_HOME: join(this.root, 'xdg-cache') };
+    return {
+      ...process.env,
+      XDG_CONFIG_HOME: join(this.root, 'xdg-config'),
+      XDG_DATA_HOME: join(this.root, 'xdg-data'),
+      XDG_CACHE_HOME: join(this.root, 'xdg-cache'),
+    };
   }
 
   private installVsix(vsix: string): void {
@@ -123,14 +128,18 @@ export class VsCodeSession {
 
   private async startServer(options: SessionOptions): Promise<void> {
     const args = [
-      '--bind-addr', `127.0.0.1:${this.port}`,
-      '--auth', 'none',
+      '--bind-addr',
+      `127.0.0.1:${this.port}`,
+      '--auth',
+      'none',
       '--disable-telemetry',
       '--disable-update-check',
       '--disable-getting-started-override',
       ...(options.workspaceTrust ? [] : ['--disable-workspace-trust']),
-      '--user-data-dir', join(this.root, 'ud'),
-      '--extensions-dir', options.installVsix !== false && PREINSTALLED && !options.vsix ? PREINSTALLED : join(this.root, 'ext'),
+      '--user-data-dir',
+      join(this.root, 'ud'),
+      '--extensions-dir',
+      options.installVsix !== false && PREINSTALLED && !options.vsix ? PREINSTALLED : join(this.root, 'ext'),
       this.workspace,
     ];
     const log = createWriteStream(this.logFile);
@@ -139,18 +148,32 @@ export class VsCodeSession {
     this.server = spawn(CODE_SERVER, args, { env: this.env(), detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
     this.server.stdout?.pipe(log);
     this.server.stderr?.pipe(log);
-    await waitFor(async () => {
-      if (this.server?.exitCode !== null) throw new Error(`code-server exited early (${this.server?.exitCode}); see ${this.logFile}`);
-      const response = await fetch(`http://127.0.0.1:${this.port}/healthz`).catch(() => undefined);
-      return response?.ok === true;
-    }, 30_000, 'code-server /healthz');
+    await waitFor(
+      async () => {
+        if (this.server?.exitCode !== null) throw new Error(`code-server exited early (${this.server?.exitCode}); see ${this.logFile}`);
+        const response = await fetch(`http://127.0.0.1:${this.port}/healthz`).catch(() => undefined);
+        return response?.ok === true;
+      },
+      30_000,
+      'code-server /healthz',
+    );
   }
 
   private async openBrowser(options: SessionOptions): Promise<void> {
     this.browser = await chromium.launch({
       executablePath: CHROMIUM,
       headless: true,
-      args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--disable-dev-shm-usage', ...(options.browserArgs ?? [])],
+      args: [
+        '--no-sandbox',
+        '--disable-gpu',
+        '--disable-quic',
+        '--no-first-run',
+        '--disable-background-networking',
+        '--disable-component-update',
+        '--disable-sync',
+        '--disable-dev-shm-usage',
+        ...(options.browserArgs ?? []),
+      ],
       ...(options.callerHandlesSignals ? { handleSIGINT: false, handleSIGTERM: false, handleSIGHUP: false } : {}),
     });
     this.context = await this.browser.newContext({ viewport: { width: 1400, height: 900 } });
@@ -180,7 +203,9 @@ export class VsCodeSession {
         const hit = entry.isDirectory()
           ? find(path)
           : entry.name.includes(fileHint)
-            ? readFileSync(path, 'utf8').split('\n').find((line) => line.includes(text))
+            ? readFileSync(path, 'utf8')
+                .split('\n')
+                .find((line) => line.includes(text))
             : undefined;
         if (hit) return hit.trim();
       }
@@ -288,7 +313,8 @@ export async function waitFor(condition: () => Promise<boolean> | boolean, timeo
       lastError = error;
       if (error instanceof Error && /exited early/.test(error.message)) throw error;
     }
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}${lastError ? ` (last error: ${(lastError as Error).message})` : ''}`);
+    if (Date.now() > deadline)
+      throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}${lastError ? ` (last error: ${(lastError as Error).message})` : ''}`);
     await new Promise((r) => setTimeout(r, 100));
   }
 }
@@ -317,7 +343,10 @@ export class Workbench {
   /** F1, type the command title, pick the row whose label matches exactly. */
   async runCommand(title: string): Promise<void> {
     await this.page.keyboard.press('Escape');
-    await this.page.locator('.monaco-workbench').click({ position: { x: 700, y: 10 } }).catch(() => undefined);
+    await this.page
+      .locator('.monaco-workbench')
+      .click({ position: { x: 700, y: 10 } })
+      .catch(() => undefined);
     await this.page.keyboard.press('F1');
     const input = this.page.locator('.quick-input-widget .quick-input-box input');
     await input.waitFor({ timeout: TIMEOUT.ui });
@@ -341,7 +370,10 @@ export class Workbench {
     const row = this.page.locator('.quick-input-list .monaco-list-row', { hasText: relativePath.split('/').pop()! }).first();
     await row.waitFor({ timeout: TIMEOUT.ui });
     await this.page.keyboard.press('Enter');
-    await this.page.locator(`.tabs-container .tab[aria-label*="${relativePath.split('/').pop()}"]`).first().waitFor({ timeout: TIMEOUT.ui });
+    await this.page
+      .locator(`.tabs-container .tab[aria-label*="${relativePath.split('/').pop()}"]`)
+      .first()
+      .waitFor({ timeout: TIMEOUT.ui });
   }
 
   notification(text: string | RegExp): Locator {
@@ -379,17 +411,26 @@ export class FrameLocatorWithText {
 
   async find(timeout = TIMEOUT.ui): Promise<FrameLocator> {
     let found: FrameLocator | undefined;
-    await waitFor(async () => {
-      const count = await this.page.locator('iframe.webview.ready').count();
-      for (let i = count - 1; i >= 0; i--) {
-        const frame = this.page.frameLocator('iframe.webview.ready').nth(i).frameLocator('#active-frame');
-        if ((await frame.getByText(this.text).count().catch(() => 0)) > 0) {
-          found = frame;
-          return true;
+    await waitFor(
+      async () => {
+        const count = await this.page.locator('iframe.webview.ready').count();
+        for (let i = count - 1; i >= 0; i--) {
+          const frame = this.page.frameLocator('iframe.webview.ready').nth(i).frameLocator('#active-frame');
+          if (
+            (await frame
+              .getByText(this.text)
+              .count()
+              .catch(() => 0)) > 0
+          ) {
+            found = frame;
+            return true;
+          }
         }
-      }
-      return false;
-    }, timeout, `a webview showing ${String(this.text)}`);
+        return false;
+      },
+      timeout,
+      `a webview showing ${String(this.text)}`,
+    );
     return found!;
   }
 }

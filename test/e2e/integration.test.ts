@@ -12,7 +12,16 @@ import { tinyExperiment } from './fixtures';
 
 test('extension-host integration tests pass inside code-server', { timeout: 300_000 }, async () => {
   const bundle = join(RESULTS, 'integration', 'index.js');
-  await esbuild.build({ entryPoints: [join(REPO, 'test', 'integration', 'index.ts')], outfile: bundle, bundle: true, platform: 'node', format: 'cjs', target: 'node20', external: ['vscode'], logLevel: 'warning' });
+  await esbuild.build({
+    entryPoints: [join(REPO, 'test', 'integration', 'index.ts')],
+    outfile: bundle,
+    bundle: true,
+    platform: 'node',
+    format: 'cjs',
+    target: 'node20',
+    external: ['vscode'],
+    logLevel: 'warning',
+  });
   let exitCode: number | undefined;
   const console_: string[] = [];
   const session = await VsCodeSession.start('integration', {

@@ -45,12 +45,16 @@ test('scenario 2: a sweep runs from the palette, streams to the dashboard and co
     await session.page.locator('.codelens-decoration', { hasText: 'Run sweep (2 runs)' }).first().waitFor({ timeout: TIMEOUT.ui });
     await wb.runCommand('SymLoRA: Run Experiment');
     await sidebar.waitForRows((rows) => runsOf(rows, 'e2e-sweep', 'running').length >= 1, 'a sweep run shown as running', TIMEOUT.training);
-    await session.page.locator('.statusbar-item', { hasText: /running/ }).first().waitFor({ timeout: TIMEOUT.ui });
+    await session.page
+      .locator('.statusbar-item', { hasText: /running/ })
+      .first()
+      .waitFor({ timeout: TIMEOUT.ui });
     // Dashboard: the running runs are listed and the loss chart's points grow as metrics stream in.
     await dashboard.locator('vscode-checkbox[data-run-id^="e2e-sweep"]').first().waitFor({ timeout: TIMEOUT.ui });
     const lossPoints = () =>
       dashboard.locator('body').evaluate(() => {
-        const hooks = (window as unknown as { __symlora?: { describe(): { charts: Record<string, { datasets: { label: string; length: number }[] }> } } }).__symlora;
+        const hooks = (window as unknown as { __symlora?: { describe(): { charts: Record<string, { datasets: { label: string; length: number }[] }> } } })
+          .__symlora;
         return (hooks?.describe().charts.loss?.datasets ?? []).filter((d) => d.label.includes('e2e-sweep')).reduce((n, d) => n + d.length, 0);
       });
     let seen = 0;

@@ -88,7 +88,9 @@ after(async () => {
 function makePriorRun(): void {
   const [spec] = expandSweep(parseExperiment(tinyExperiment({ name: 'trust-prior', kinds: ['symlora'] }), 'prior.symlora.json'));
   const writer = RunWriter.create(join(session.workspace, '.symlora', 'runs'), spec);
-  writer.appendMetrics([1, 2, 3, 4].map((step) => ({ kind: 'train' as const, step, epoch: 0, time: step / 10, loss: 1.4 - step / 10, lr: 0.01, samplesPerSec: 1000 })));
+  writer.appendMetrics(
+    [1, 2, 3, 4].map((step) => ({ kind: 'train' as const, step, epoch: 0, time: step / 10, loss: 1.4 - step / 10, lr: 0.01, samplesPerSec: 1000 })),
+  );
   writer.writeFileAtomic('checkpoints/step-4/state.json', '{}\n');
   writer.finish('cancelled', { steps: 4, totalSteps: 16 });
 }
@@ -129,7 +131,10 @@ function trainerProcesses(): { pid: number; argv: string[] }[] {
 async function paletteRows(filter: string, expected: string[]): Promise<string[]> {
   const page = session.page;
   await page.keyboard.press('Escape');
-  await page.locator('.monaco-workbench').click({ position: { x: 700, y: 10 } }).catch(() => undefined);
+  await page
+    .locator('.monaco-workbench')
+    .click({ position: { x: 700, y: 10 } })
+    .catch(() => undefined);
   await page.keyboard.press('F1');
   const input = page.locator('.quick-input-widget .quick-input-box input');
   await input.waitFor({ timeout: TIMEOUT.ui });
@@ -204,7 +209,10 @@ test('scenario 7: an untrusted workspace starts no trainer and writes nothing, b
     const dashboard = await wb.webviewWith(/trust-prior/).find(TIMEOUT.training);
     await dashboard.locator('vscode-checkbox[data-run-id^="trust-prior-symlora"]').waitFor({ timeout: TIMEOUT.ui });
     // Its context menu shows Rerun and Resume Run, both disabled.
-    const runRow = page.locator('.pane', { has: sidebar.runsHeader }).locator('.monaco-list-row', { hasText: /symlora r2/ }).first();
+    const runRow = page
+      .locator('.pane', { has: sidebar.runsHeader })
+      .locator('.monaco-list-row', { hasText: /symlora r2/ })
+      .first();
     const runMenu = await contextMenuItems(runRow);
     for (const item of ['Rerun (disabled)', 'Resume Run (disabled)']) assert.ok(runMenu.includes(item), `run menu has ${item}: ${runMenu.join(' | ')}`);
 
@@ -249,7 +257,11 @@ test('scenario 8: once trusted, a run writes only inside the runs directory its 
     const lenses = page.locator('.codelens-decoration a');
     const lensTexts = () => lenses.evaluateAll((anchors) => anchors.map((a) => (a.textContent ?? '').trim()));
     let texts: string[] = [];
-    await waitFor(async () => (texts = await lensTexts()).some((text) => /(^|\s)Run$/.test(text)) && !texts.some((text) => text.includes('trust')), TIMEOUT.ui, 'the visible CodeLens to offer the run').catch((error: Error) => {
+    await waitFor(
+      async () => (texts = await lensTexts()).some((text) => /(^|\s)Run$/.test(text)) && !texts.some((text) => text.includes('trust')),
+      TIMEOUT.ui,
+      'the visible CodeLens to offer the run',
+    ).catch((error: Error) => {
       throw new Error(`${error.message}; the lenses read ${JSON.stringify(texts)}`);
     });
     await wb.runCommand('View: Close Editor');
@@ -280,19 +292,30 @@ test('scenario 8: once trusted, a run writes only inside the runs directory its 
     assert.ok(!trainersSeen[0].argv.includes(evilNode), `the trainer ran on VS Code's runtime: ${trainersSeen[0].argv.join(' ')}`);
     const record = readRunRecord(join(outsideRuns, goodRun()!));
     assert.equal(record.backend, 'cpu', 'the restricted backend setting applies once trusted');
-    await sidebar.waitForRows((r) => r.some((row) => row.label === 'trust-good') && r.some((row) => /: completed,/.test(row.aria)), 'the good run in the Runs view');
+    await sidebar.waitForRows(
+      (r) => r.some((row) => row.label === 'trust-good') && r.some((row) => /: completed,/.test(row.aria)),
+      'the good run in the Runs view',
+    );
 
     // The hostile sweep runs and fails on its data; it writes nothing outside the runs directory.
     await wb.editorTab('hostile.symlora.json').click();
-    await page.locator('.codelens-decoration a', { hasText: /Run sweep \(2 runs\)$/ }).first().waitFor({ timeout: TIMEOUT.ui });
+    await page
+      .locator('.codelens-decoration a', { hasText: /Run sweep \(2 runs\)$/ })
+      .first()
+      .waitFor({ timeout: TIMEOUT.ui });
     await wb.runCommand('SymLoRA: Run Experiment');
     const hostileRuns = () => (existsSync(outsideRuns) ? readdirSync(outsideRuns).filter((name) => name.startsWith('trust-hostile')) : []);
     await waitFor(
-      () => hostileRuns().length === 2 && hostileRuns().every((name) => existsSync(join(outsideRuns, name, 'run.json')) && readRunRecord(join(outsideRuns, name)).status === 'failed'),
+      () =>
+        hostileRuns().length === 2 &&
+        hostileRuns().every((name) => existsSync(join(outsideRuns, name, 'run.json')) && readRunRecord(join(outsideRuns, name)).status === 'failed'),
       TIMEOUT.training,
       'both hostile runs to fail',
     );
-    const errorFor = (file: string) => hostileRuns().map((name) => readRunRecord(join(outsideRuns, name))).find((r) => r.spec.sweepPoint['task.options.file'] === file)?.error ?? '';
+    const errorFor = (file: string) =>
+      hostileRuns()
+        .map((name) => readRunRecord(join(outsideRuns, name)))
+        .find((r) => r.spec.sweepPoint['task.options.file'] === file)?.error ?? '';
     assert.match(errorFor('../../../../../../../../etc/passwd'), /^\/etc\/passwd:1 .*label column "label" not found/);
     assert.match(errorFor('../../symlora-trust-no-such/data.csv'), /file not found \(task\.options\.file = "\.\.\/\.\.\/symlora-trust-no-such\/data\.csv"\)/);
     await waitFor(() => trainerProcesses().length === 0, TIMEOUT.ui, 'every trainer to exit');

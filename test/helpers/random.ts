@@ -14,7 +14,7 @@ export function randomArray(n: number, rng: Rng, amp = 1): Float32Array {
 
 /** One element of `items`, chosen uniformly. */
 export function pick<T>(rng: Rng, items: readonly T[]): T {
-  return items[rng.int(items.length)]!;
+  return items[rng.int(items.length)];
 }
 
 /** A SymLoRA layer of shape n×n with random Q (n×rank) and, unless given, random λ. */

@@ -22,52 +22,89 @@ async function until<T>(what: string, probe: () => T | undefined | false | Promi
 }
 
 const checks: [string, (api: SymloraApi, root: string) => Promise<void>][] = [
-  ['every contributed command is registered', async () => {
-    const contributed = (vscode.extensions.getExtension(EXTENSION_ID)!.packageJSON.contributes.commands as { command: string }[]).map((c) => c.command);
-    const registered = new Set(await vscode.commands.getCommands(true));
-    assert.deepEqual(contributed.filter((id) => !registered.has(id)), []);
-  }],
-  ['activation is measured and the runs directory is inside the workspace', async (api, root) => {
-    assert.ok(Number.isFinite(api.activationMs) && api.activationMs >= 0);
-    assert.equal(api.runsDir(), join(root, '.symlora', 'runs'));
-  }],
-  ['a broken experiment gets a located diagnostic from the shared validator', async (_api, root) => {
-    const file = join(root, 'broken.symlora.json');
-    writeFileSync(file, '{\n  "name": "b",\n  "model": { "arch": "mlp", "inputDim": 4, "hidden": [4], "classes": 2 },\n  "task": { "dataset": "teacher", "shift": { "rank": 1, "kind": "symmetric" } },\n  "adapter": { "kind": "lora", "rank": 0 }\n}\n');
-    const uri = vscode.Uri.file(file);
-    await vscode.window.showTextDocument(uri);
-    const diagnostics = await until('symlora diagnostics', () => {
-      const found = vscode.languages.getDiagnostics(uri).filter((d) => d.source === 'symlora');
-      return found.length ? found : undefined;
-    });
-    assert.match(diagnostics[0].message, /\/adapter\/rank/);
-    assert.equal(diagnostics[0].range.start.line, 4);
-  }],
-  ['the CodeLens shows the sweep size and exact parameter counts', async (_api, root) => {
-    const uri = vscode.Uri.file(join(root, 'ok.symlora.json'));
-    await vscode.window.showTextDocument(uri);
-    const lenses = await until('code lenses', async () => {
-      const found = await vscode.commands.executeCommand<vscode.CodeLens[]>('vscode.executeCodeLensProvider', uri);
-      return found?.some((l) => l.command?.title.includes('Run sweep')) ? found : undefined;
-    });
-    const titles = lenses.map((l) => l.command?.title ?? '');
-    assert.ok(titles.some((t) => t.includes('Run sweep (2 runs)')), titles.join(' | '));
-    // Two 4×4 hidden layers (the input is 4 wide), rank 1: LoRA 2·1·(4+4) = 16, SymLoRA 2·(4·1+1) = 10 (head frozen).
-    assert.ok(titles.some((t) => t.startsWith('lora r1: 16 trainable')), titles.join(' | '));
-    assert.ok(titles.some((t) => t.startsWith('symlora r1: 10 trainable')), titles.join(' | '));
-  }],
-  ['Run Experiment trains both runs of the sweep to completion', async (api, root) => {
-    await vscode.commands.executeCommand('symlora.runExperiment', vscode.Uri.file(join(root, 'ok.symlora.json')));
-    const manager = await until('the run manager', () => api.manager());
-    await until('two runs', () => manager.all().length === 2);
-    await manager.whenIdle();
-    assert.deepEqual(manager.all().map((r) => r.status), ['completed', 'completed']);
-    const rows = await until('rows on disk', () => {
-      const done = api.rows().filter((r) => r.experiment === 'ok' && r.status === 'completed');
-      return done.length === 2 ? done : undefined;
-    }, 10_000);
-    assert.ok(rows.every((r) => r.hasAdapter));
-  }],
+  [
+    'every contributed command is registered',
+    async () => {
+      const contributed = (vscode.extensions.getExtension(EXTENSION_ID)!.packageJSON.contributes.commands as { command: string }[]).map((c) => c.command);
+      const registered = new Set(await vscode.commands.getCommands(true));
+      assert.deepEqual(
+        contributed.filter((id) => !registered.has(id)),
+        [],
+      );
+    },
+  ],
+  [
+    'activation is measured and the runs directory is inside the workspace',
+    async (api, root) => {
+      assert.ok(Number.isFinite(api.activationMs) && api.activationMs >= 0);
+      assert.equal(api.runsDir(), join(root, '.symlora', 'runs'));
+    },
+  ],
+  [
+    'a broken experiment gets a located diagnostic from the shared validator',
+    async (_api, root) => {
+      const file = join(root, 'broken.symlora.json');
+      writeFileSync(
+        file,
+        '{\n  "name": "b",\n  "model": { "arch": "mlp", "inputDim": 4, "hidden": [4], "classes": 2 },\n  "task": { "dataset": "teacher", "shift": { "rank": 1, "kind": "symmetric" } },\n  "adapter": { "kind": "lora", "rank": 0 }\n}\n',
+      );
+      const uri = vscode.Uri.file(file);
+      await vscode.window.showTextDocument(uri);
+      const diagnostics = await until('symlora diagnostics', () => {
+        const found = vscode.languages.getDiagnostics(uri).filter((d) => d.source === 'symlora');
+        return found.length ? found : undefined;
+      });
+      assert.match(diagnostics[0].message, /\/adapter\/rank/);
+      assert.equal(diagnostics[0].range.start.line, 4);
+    },
+  ],
+  [
+    'the CodeLens shows the sweep size and exact parameter counts',
+    async (_api, root) => {
+      const uri = vscode.Uri.file(join(root, 'ok.symlora.json'));
+      await vscode.window.showTextDocument(uri);
+      const lenses = await until('code lenses', async () => {
+        const found = await vscode.commands.executeCommand<vscode.CodeLens[]>('vscode.executeCodeLensProvider', uri);
+        return found?.some((l) => l.command?.title.includes('Run sweep')) ? found : undefined;
+      });
+      const titles = lenses.map((l) => l.command?.title ?? '');
+      assert.ok(
+        titles.some((t) => t.includes('Run sweep (2 runs)')),
+        titles.join(' | '),
+      );
+      // Two 4×4 hidden layers (the input is 4 wide), rank 1: LoRA 2·1·(4+4) = 16, SymLoRA 2·(4·1+1) = 10 (head frozen).
+      assert.ok(
+        titles.some((t) => t.startsWith('lora r1: 16 trainable')),
+        titles.join(' | '),
+      );
+      assert.ok(
+        titles.some((t) => t.startsWith('symlora r1: 10 trainable')),
+        titles.join(' | '),
+      );
+    },
+  ],
+  [
+    'Run Experiment trains both runs of the sweep to completion',
+    async (api, root) => {
+      await vscode.commands.executeCommand('symlora.runExperiment', vscode.Uri.file(join(root, 'ok.symlora.json')));
+      const manager = await until('the run manager', () => api.manager());
+      await until('two runs', () => manager.all().length === 2);
+      await manager.whenIdle();
+      assert.deepEqual(
+        manager.all().map((r) => r.status),
+        ['completed', 'completed'],
+      );
+      const rows = await until(
+        'rows on disk',
+        () => {
+          const done = api.rows().filter((r) => r.experiment === 'ok' && r.status === 'completed');
+          return done.length === 2 ? done : undefined;
+        },
+        10_000,
+      );
+      assert.ok(rows.every((r) => r.hasAdapter));
+    },
+  ],
 ];
 
 export async function run(): Promise<void> {

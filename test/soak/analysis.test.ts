@@ -30,11 +30,25 @@ function run(lateMbPerMin: number): Sample[] {
 }
 
 test('the least-squares slope of a line is its slope, with or without noise around it', () => {
-  assert.equal(leastSquaresSlope([{ x: 0, y: 1 }, { x: 2, y: 5 }, { x: 4, y: 9 }]), 2);
+  assert.equal(
+    leastSquaresSlope([
+      { x: 0, y: 1 },
+      { x: 2, y: 5 },
+      { x: 4, y: 9 },
+    ]),
+    2,
+  );
   const noisy = Array.from({ length: 40 }, (_, i) => ({ x: i, y: 3 * i + (i % 2 ? 1 : -1) }));
   assert.ok(Math.abs(leastSquaresSlope(noisy) - 3) < 0.01);
   assert.ok(Number.isNaN(leastSquaresSlope([{ x: 1, y: 1 }])));
-  assert.ok(Number.isNaN(leastSquaresSlope([{ x: 1, y: 1 }, { x: 1, y: 2 }])));
+  assert.ok(
+    Number.isNaN(
+      leastSquaresSlope([
+        { x: 1, y: 1 },
+        { x: 1, y: 2 },
+      ]),
+    ),
+  );
 });
 
 test('nearest-rank percentiles ignore non-finite values', () => {
@@ -70,7 +84,10 @@ function verdicts(samples: Sample[], durationSec: number) {
 
 test('a steady host passes; a host leaking past the limit fails', () => {
   const steady = verdicts(run(1), 1200);
-  assert.ok(Object.values(steady).every((c) => c.ok && c.judged), JSON.stringify(steady));
+  assert.ok(
+    Object.values(steady).every((c) => c.ok && c.judged),
+    JSON.stringify(steady),
+  );
   const leaking = verdicts(run(5), 1200)['extension host RSS growth (2nd half)'];
   assert.equal(leaking.ok, false);
   assert.equal(leaking.judged, true);
@@ -81,7 +98,10 @@ test('a slow palette or a lagging dashboard fails its check', () => {
   const result = verdicts(slow, 1200);
   assert.equal(result['palette → host quick pick'].ok, false, 'p50 1600 ms > 1000 ms');
   assert.equal(result['palette → host quick pick max'].ok, false, 'max 6100 ms > 5000 ms');
-  const lagging = verdicts(run(0).map((s, i) => ({ ...s, dashboardLagSec: i === 3 ? 9 : 0.3 })), 1200);
+  const lagging = verdicts(
+    run(0).map((s, i) => ({ ...s, dashboardLagSec: i === 3 ? 9 : 0.3 })),
+    1200,
+  );
   assert.equal(lagging['dashboard lag max'].ok, false);
 });
 
@@ -96,6 +116,9 @@ test('growth over a window too short to judge is reported, not judged', () => {
 });
 
 test('no latency measurement at all is a failure, not a pass', () => {
-  const none = verdicts(run(0).map((s) => ({ ...s, commandPickMs: NaN, paletteMs: NaN })), 1200);
+  const none = verdicts(
+    run(0).map((s) => ({ ...s, commandPickMs: NaN, paletteMs: NaN })),
+    1200,
+  );
   assert.equal(none['palette → host quick pick'].ok, false);
 });

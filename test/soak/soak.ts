@@ -22,7 +22,19 @@ import { checks, DEFAULT_THRESHOLDS, formatNumber, formatTable, latencyStats, me
 import { findDashboardFrame, frameLatencyMs, readDashboard } from './dashboard';
 import { soakExperiment } from './experiment';
 import { lagBehindFile } from './metricsFile';
-import { cpuSeconds, descendants, findExtensionHost, findTrainers, isAlive, memAvailableBytes, processTable, procKey, pssBytes, rssBytes, type Proc } from './procs';
+import {
+  cpuSeconds,
+  descendants,
+  findExtensionHost,
+  findTrainers,
+  isAlive,
+  memAvailableBytes,
+  processTable,
+  procKey,
+  pssBytes,
+  rssBytes,
+  type Proc,
+} from './procs';
 
 const MB = 1024 * 1024;
 const EXPERIMENT_FILE = 'soak.symlora.json';
@@ -151,9 +163,17 @@ class Soak {
     // First CPU-time readings, so the first sample's CPU shares cover the time since the start.
     this.cpuPercent(this.host.pid);
     for (const proc of this.chromium(this.scan())) this.cpuPercent(proc.pid);
-    await waitFor(() => (this.trainer = findTrainers(this.scan(), this.host, this.extensionsDir)[0]) !== undefined, TIMEOUT.training, `a trainer process under the extension host ${this.host.pid}`);
+    await waitFor(
+      () => (this.trainer = findTrainers(this.scan(), this.host, this.extensionsDir)[0]) !== undefined,
+      TIMEOUT.training,
+      `a trainer process under the extension host ${this.host.pid}`,
+    );
     this.cpuPercent(this.trainer!.pid);
-    await waitFor(() => existsSync(this.runsDir) && (this.runId = readdirSync(this.runsDir).find((name) => name.startsWith('soak')) ?? '') !== '', TIMEOUT.training, `a soak run folder in ${this.runsDir}`);
+    await waitFor(
+      () => existsSync(this.runsDir) && (this.runId = readdirSync(this.runsDir).find((name) => name.startsWith('soak')) ?? '') !== '',
+      TIMEOUT.training,
+      `a soak run folder in ${this.runsDir}`,
+    );
     await waitFor(async () => (await readDashboard(this.dashboard!)).newestStep >= 0, TIMEOUT.training, 'the first points on the dashboard');
   }
 
@@ -181,7 +201,8 @@ class Soak {
   private async sample(): Promise<Sample> {
     const table = this.scan();
     const host = findExtensionHost(table, this.session.serverPid!, this.trainer?.pid);
-    if (!host || procKey(host) !== procKey(this.host)) throw new Error(`the extension host ${this.host.pid} is gone${host ? ` (a new one, ${host.pid}, runs)` : ''}`);
+    if (!host || procKey(host) !== procKey(this.host))
+      throw new Error(`the extension host ${this.host.pid} is gone${host ? ` (a new one, ${host.pid}, runs)` : ''}`);
     const t = this.elapsedSec();
     const dashboard = await readDashboard(this.dashboard!);
     const lag = lagBehindFile(join(this.runsDir, this.runId, 'metrics.jsonl'), dashboard.newestStep);
@@ -237,7 +258,10 @@ class Soak {
   private async probePalette(): Promise<{ paletteMs: number; commandPickMs: number }> {
     const page = this.page;
     await page.keyboard.press('Escape');
-    await page.locator('.monaco-workbench').click({ position: { x: 700, y: 10 } }).catch(() => undefined);
+    await page
+      .locator('.monaco-workbench')
+      .click({ position: { x: 700, y: 10 } })
+      .catch(() => undefined);
     const t0 = performance.now();
     let t1 = NaN;
     try {
@@ -308,7 +332,12 @@ function summarize(soak: Soak) {
   const roundTrips = samples.map((s) => s.paletteMs + s.commandPickMs);
   const first = samples[0];
   return {
-    host: { beforeMb: soak.hostBeforeMb, ...memoryStats(samples, durationSec, (s) => s.hostRssMb), afterStopMb: soak.hostAfterStopMb, tracePeakMb: soak.hostTracePeakMb },
+    host: {
+      beforeMb: soak.hostBeforeMb,
+      ...memoryStats(samples, durationSec, (s) => s.hostRssMb),
+      afterStopMb: soak.hostAfterStopMb,
+      tracePeakMb: soak.hostTracePeakMb,
+    },
     trainer: memoryStats(samples, durationSec, (s) => s.trainerRssMb),
     browserPss: memoryStats(samples, durationSec, (s) => s.browserPssMb),
     workbenchHeap: memoryStats(samples, durationSec, (s) => s.workbenchHeapMb),
@@ -336,12 +365,44 @@ function report(summary: Summary, verdicts: Check[]): string {
   const memory = formatTable(
     ['memory (MB)', 'before run', 'first sample', 'last sample', 'after stop', 'peak', 'growth/10 min (2nd half)'],
     [
-      ['extension host RSS', summary.host.beforeMb, summary.host.firstMb, summary.host.lastMb, summary.host.afterStopMb, summary.host.peakMb, summary.host.growthMbPer10Min],
+      [
+        'extension host RSS',
+        summary.host.beforeMb,
+        summary.host.firstMb,
+        summary.host.lastMb,
+        summary.host.afterStopMb,
+        summary.host.peakMb,
+        summary.host.growthMbPer10Min,
+      ],
       ['  (read every 1 s)', '', '', '', '', summary.host.tracePeakMb, ''],
       ['trainer RSS', '', summary.trainer.firstMb, summary.trainer.lastMb, '', summary.trainer.peakMb, summary.trainer.growthMbPer10Min],
-      ['Chromium PSS (all processes)', '', summary.browserPss.firstMb, summary.browserPss.lastMb, '', summary.browserPss.peakMb, summary.browserPss.growthMbPer10Min],
-      ['workbench JS heap', '', summary.workbenchHeap.firstMb, summary.workbenchHeap.lastMb, '', summary.workbenchHeap.peakMb, summary.workbenchHeap.growthMbPer10Min],
-      ['dashboard webview JS heap', '', summary.webviewHeap.firstMb, summary.webviewHeap.lastMb, '', summary.webviewHeap.peakMb, summary.webviewHeap.growthMbPer10Min],
+      [
+        'Chromium PSS (all processes)',
+        '',
+        summary.browserPss.firstMb,
+        summary.browserPss.lastMb,
+        '',
+        summary.browserPss.peakMb,
+        summary.browserPss.growthMbPer10Min,
+      ],
+      [
+        'workbench JS heap',
+        '',
+        summary.workbenchHeap.firstMb,
+        summary.workbenchHeap.lastMb,
+        '',
+        summary.workbenchHeap.peakMb,
+        summary.workbenchHeap.growthMbPer10Min,
+      ],
+      [
+        'dashboard webview JS heap',
+        '',
+        summary.webviewHeap.firstMb,
+        summary.webviewHeap.lastMb,
+        '',
+        summary.webviewHeap.peakMb,
+        summary.webviewHeap.growthMbPer10Min,
+      ],
     ],
   );
   const latency = formatTable(
@@ -415,7 +476,12 @@ async function main(): Promise<number> {
   const experiment = soakExperiment();
   console.log(`soak: starting code-server + Chromium; the run streams for ${options.minutes} min, sampled every ${options.sampleSeconds} s`);
   booting = true;
-  session = await VsCodeSession.start('soak', { vsix: options.vsix ?? packaged, files: { [EXPERIMENT_FILE]: experiment }, browserArgs: ['--enable-precise-memory-info'], callerHandlesSignals: true });
+  session = await VsCodeSession.start('soak', {
+    vsix: options.vsix ?? packaged,
+    files: { [EXPERIMENT_FILE]: experiment },
+    browserArgs: ['--enable-precise-memory-info'],
+    callerHandlesSignals: true,
+  });
   booting = false;
   if (interrupted) await stopAndExit();
   soak = new Soak(session, options);
@@ -449,7 +515,14 @@ async function main(): Promise<number> {
 
   const results = {
     startedAt: startedIso,
-    machine: { cpus: cpus().length, cpuModel: cpus()[0]?.model, loadAvgBefore: loadBefore, loadAvgAfter: loadavg(), memAvailableBeforeMb, memAvailableAfterMb: memAvailableBytes() / MB },
+    machine: {
+      cpus: cpus().length,
+      cpuModel: cpus()[0]?.model,
+      loadAvgBefore: loadBefore,
+      loadAvgAfter: loadavg(),
+      memAvailableBeforeMb,
+      memAvailableAfterMb: memAvailableBytes() / MB,
+    },
     options: { minutes: options.minutes, sampleSeconds: options.sampleSeconds, vsix: options.vsix ?? 'packaged from this checkout' },
     experiment: JSON.parse(experiment) as unknown,
     runId: soak.runId,
@@ -465,7 +538,8 @@ async function main(): Promise<number> {
   };
   writeFileSync(options.out, `${JSON.stringify(results, null, 2)}\n`);
   console.log(`\n${report(summary, verdicts)}\n`);
-  if (soak.stop) console.log(`soak: stopped with ${soak.stop.by} at ${soak.stop.requestedAtSec.toFixed(0)} s → ${soak.stop.status} in ${soak.stop.tookSec.toFixed(1)} s`);
+  if (soak.stop)
+    console.log(`soak: stopped with ${soak.stop.by} at ${soak.stop.requestedAtSec.toFixed(0)} s → ${soak.stop.status} in ${soak.stop.tookSec.toFixed(1)} s`);
   for (const problem of problems) console.error(`soak: ${problem}`);
   console.log(`soak: ${passed ? 'PASSED' : 'FAILED'}; results in ${options.out}`);
   return passed ? 0 : 1;

@@ -6,7 +6,15 @@ import { mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { run as inspect } from '../../src/cli/commands/inspect';
 import { run as exportCmd } from '../../src/cli/commands/export';
-import { ADAPTER_CONFIG_FILE, ADAPTER_FILE, BASE_LAYERS_FILE, encodeAdapter, encodeBaseLayers, readAdapter, type AdapterBundle } from '../../src/core/io/adapterFile';
+import {
+  ADAPTER_CONFIG_FILE,
+  ADAPTER_FILE,
+  BASE_LAYERS_FILE,
+  encodeAdapter,
+  encodeBaseLayers,
+  readAdapter,
+  type AdapterBundle,
+} from '../../src/core/io/adapterFile';
 import { denseLora, denseSymlora } from '../../src/core/linalg/spectra';
 import type { LayerSpectrum } from '../../src/core/protocol';
 import { scratchDirs } from '../helpers/tmp';
@@ -31,7 +39,15 @@ function fixture(): AdapterBundle {
     config: { kind: 'symlora', rank: 3, alpha: 6, scaling: 'alpha/r', targets: ['hidden.*'], modelArch: 'mlp' },
     layers: [
       { kind: 'symlora', layer: 'hidden.0', shape: [8, 8], rank: 3, scale: 2, Q: unitColumns(8, 3), lambda: Float32Array.from([0.25, -1.5, 0.5]) },
-      { kind: 'lora', layer: 'hidden.1', shape: [4, 8], rank: 3, scale: 2, A: Float32Array.from({ length: 24 }, (_, i) => Math.sin(i)), B: Float32Array.from({ length: 12 }, (_, i) => Math.cos(i)) },
+      {
+        kind: 'lora',
+        layer: 'hidden.1',
+        shape: [4, 8],
+        rank: 3,
+        scale: 2,
+        A: Float32Array.from({ length: 24 }, (_, i) => Math.sin(i)),
+        B: Float32Array.from({ length: 12 }, (_, i) => Math.cos(i)),
+      },
     ],
   };
 }
@@ -73,12 +89,15 @@ test('inspect --json gives the full LayerSpectrum objects', async () => {
   assert.equal(parsed.format, 'symlora-lab');
   assert.equal(parsed.config.kind, 'symlora');
   const [sym, lora] = parsed.layers;
-  assert.deepEqual(sym!.eigenvalues.map((v) => Number(v.toFixed(12))), [-3, 1, 0.5]);
-  assert.ok(Math.abs(sym!.relativeNorm! - 0.75) < 1e-12);
-  assert.ok(sym!.orthogonalityError! < 1e-12);
-  assert.ok(sym!.alignment!.every((x) => x >= 0 && x <= 1));
-  assert.equal(lora!.relativeNorm, undefined, 'no base weight, no relative norm');
-  assert.equal(lora!.singularValues.length, 3);
+  assert.deepEqual(
+    sym.eigenvalues.map((v) => Number(v.toFixed(12))),
+    [-3, 1, 0.5],
+  );
+  assert.ok(Math.abs(sym.relativeNorm! - 0.75) < 1e-12);
+  assert.ok(sym.orthogonalityError! < 1e-12);
+  assert.ok(sym.alignment!.every((x) => x >= 0 && x <= 1));
+  assert.equal(lora.relativeNorm, undefined, 'no base weight, no relative norm');
+  assert.equal(lora.singularValues.length, 3);
 });
 
 test('inspect fails clearly with exit 1 on a bad path or bad arguments', async () => {
@@ -111,7 +130,7 @@ test('export writes a PEFT adapter that inspect and readAdapter read back with t
   const original = fixture();
   const back = readAdapter(out);
   back.layers.forEach((w, i) => {
-    const o = original.layers[i]!;
+    const o = original.layers[i];
     assert.equal(w.kind, 'lora');
     if (w.kind !== 'lora') return;
     const expected = o.kind === 'lora' ? denseLora(o.A, o.B, 4, 8, 3, o.scale) : denseSymlora(o.Q, o.lambda, 8, 3, o.scale);

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { writeFileSync } from 'node:fs';
 
 import { join } from 'node:path';
-import { Matrix } from 'ml-matrix';
+import { type Matrix } from 'ml-matrix';
 import { readAdapter, type AdapterBundle, type AdapterLayerWeights } from '../../src/core/io/adapterFile';
 import { fromPeft, PEFT_CONFIG_FILE, PEFT_WEIGHTS_FILE, toPeft } from '../../src/core/io/peft';
 import { withSafetensors, writeSafetensors, type TensorInput } from '../../src/core/io/safetensors';
@@ -30,9 +30,7 @@ function bundle(scaling: 'alpha/r' | 'alpha/sqrt(r)'): AdapterBundle {
 }
 
 function denseUpdate(w: AdapterLayerWeights): Matrix {
-  return w.kind === 'lora'
-    ? denseLora(w.A, w.B, w.shape[0], w.shape[1], w.rank, w.scale)
-    : denseSymlora(w.Q, w.lambda, w.shape[0], w.rank, w.scale);
+  return w.kind === 'lora' ? denseLora(w.A, w.B, w.shape[0], w.shape[1], w.rank, w.scale) : denseSymlora(w.Q, w.lambda, w.shape[0], w.rank, w.scale);
 }
 
 function assertSameUpdate(actual: Matrix, expected: Matrix, label: string): void {
@@ -87,10 +85,13 @@ test('PEFT export reads back (fromPeft and readAdapter) as LoRA layers with the 
   for (const back of [fromPeft(dir), readAdapter(dir), readAdapter(join(dir, PEFT_WEIGHTS_FILE))]) {
     assert.equal(back.config.kind, 'lora');
     assert.equal(back.config.scaling, 'alpha/r');
-    assert.deepEqual(back.layers.map((l) => l.layer), ['hidden.0', 'hidden.1', 'hidden.2']);
+    assert.deepEqual(
+      back.layers.map((l) => l.layer),
+      ['hidden.0', 'hidden.1', 'hidden.2'],
+    );
     back.layers.forEach((w, i) => {
       assert.equal(w.kind, 'lora');
-      assertSameUpdate(denseUpdate(w), denseUpdate(b.layers[i]!), w.layer);
+      assertSameUpdate(denseUpdate(w), denseUpdate(b.layers[i]), w.layer);
     });
   }
 });
@@ -111,14 +112,25 @@ test('fromPeft reads F16 weights, adapter-named keys and rank/alpha patterns', (
       'base_model.model.model.layers.0.v_proj.lora_B.weight': { dtype: 'BF16', shape: [4, 1], data: [1, 2, 3, 4] },
       'base_model.model.classifier.modules_to_save.weight': { dtype: 'F32', shape: [1], data: [0] },
     },
-    { peft_type: 'LORA', r: 2, lora_alpha: 4, use_rslora: false, target_modules: ['q_proj', 'v_proj'], rank_pattern: { v_proj: 1 }, alpha_pattern: { v_proj: 3 } },
+    {
+      peft_type: 'LORA',
+      r: 2,
+      lora_alpha: 4,
+      use_rslora: false,
+      target_modules: ['q_proj', 'v_proj'],
+      rank_pattern: { v_proj: 1 },
+      alpha_pattern: { v_proj: 3 },
+    },
   );
   const b = fromPeft(dir);
-  assert.deepEqual(b.layers.map((l) => [l.layer, l.rank, l.scale]), [
-    ['model.layers.0.q_proj', 2, 2],
-    ['model.layers.0.v_proj', 1, 3],
-  ]);
-  const q = b.layers[0]!;
+  assert.deepEqual(
+    b.layers.map((l) => [l.layer, l.rank, l.scale]),
+    [
+      ['model.layers.0.q_proj', 2, 2],
+      ['model.layers.0.v_proj', 1, 3],
+    ],
+  );
+  const q = b.layers[0];
   assert.ok(q.kind === 'lora');
   assert.deepEqual(Array.from(q.A), [1, 0.5, -1, 2, 0, 0.25]);
   assert.deepEqual(q.shape, [4, 3]);

@@ -52,7 +52,10 @@ test('our format round-trips exactly through a run dir and through the file alon
   const config = JSON.parse(encodeAdapter(bundle).configJson) as Record<string, unknown>;
   assert.equal(config.format, 'symlora-lab');
   assert.equal(config.kind, 'symlora');
-  assert.deepEqual(config.layers, bundle.layers.map((l) => ({ name: l.layer, kind: l.kind, scale: l.scale })));
+  assert.deepEqual(
+    config.layers,
+    bundle.layers.map((l) => ({ name: l.layer, kind: l.kind, scale: l.scale })),
+  );
 });
 
 test('encodeAdapter is deterministic and names tensors <layer>.Q / .lambda / .lora_A / .lora_B', () => {
@@ -63,28 +66,31 @@ test('encodeAdapter is deterministic and names tensors <layer>.Q / .lambda / .lo
   assert.equal(a.configJson, b.configJson);
   const n = Number(a.safetensors.readBigUInt64LE(0));
   const header = JSON.parse(a.safetensors.subarray(8, 8 + n).toString()) as Record<string, { shape?: number[] }>;
-  assert.deepEqual(header['encoder.0.attn.q.Q']!.shape, [16, 4]);
-  assert.deepEqual(header['encoder.0.attn.q.lambda']!.shape, [4]);
-  assert.deepEqual(header['encoder.0.ffn.up.lora_A']!.shape, [4, 16]);
-  assert.deepEqual(header['encoder.0.ffn.up.lora_B']!.shape, [24, 4]);
+  assert.deepEqual(header['encoder.0.attn.q.Q'].shape, [16, 4]);
+  assert.deepEqual(header['encoder.0.attn.q.lambda'].shape, [4]);
+  assert.deepEqual(header['encoder.0.ffn.up.lora_A'].shape, [4, 16]);
+  assert.deepEqual(header['encoder.0.ffn.up.lora_B'].shape, [24, 4]);
 });
 
 test('encodeAdapter rejects inconsistent layers, naming them', () => {
   const bad = mixedBundle();
-  const q = bad.layers[0]!;
+  const q = bad.layers[0];
   if (q.kind === 'symlora') q.lambda = new Float32Array(3);
   assert.throws(() => encodeAdapter(bad), /layer "encoder.0.attn.q": lambda has 3 values, expected 4/);
   const dup = mixedBundle();
-  dup.layers.push(dup.layers[0]!);
+  dup.layers.push(dup.layers[0]);
   assert.throws(() => encodeAdapter(dup), /appears twice/);
   const rect = mixedBundle();
-  rect.layers[0]!.shape = [16, 8];
+  rect.layers[0].shape = [16, 8];
   assert.throws(() => encodeAdapter(rect), /symlora needs a square layer/);
 });
 
 test('readAdapter: clear errors for missing paths, empty dirs, foreign files and damaged metadata', () => {
   const missing = join(freshDir(), 'nowhere');
-  assert.throws(() => readAdapter(missing), (e: unknown) => e instanceof AdapterFileError && e.message.startsWith(missing));
+  assert.throws(
+    () => readAdapter(missing),
+    (e: unknown) => e instanceof AdapterFileError && e.message.startsWith(missing),
+  );
   const empty = freshDir();
   assert.throws(() => readAdapter(empty), /no adapter.safetensors \(SymLoRA Lab run\) or adapter_model.safetensors \(PEFT\)/);
   const foreign = join(freshDir(), 'model.safetensors');
@@ -98,7 +104,7 @@ test('readAdapter: clear errors for missing paths, empty dirs, foreign files and
   const { safetensors } = encodeAdapter(mixedBundle());
   const n = Number(safetensors.readBigUInt64LE(0));
   const header = JSON.parse(safetensors.subarray(8, 8 + n).toString()) as { __metadata__: Record<string, string> };
-  const layers = JSON.parse(header.__metadata__.layers!) as unknown[];
+  const layers = JSON.parse(header.__metadata__.layers) as unknown[];
   const damaged = join(freshDir(), ADAPTER_FILE);
   writeFileSync(damaged, writeSafetensors({}, { ...header.__metadata__, layers: JSON.stringify(layers) }));
   assert.throws(() => readAdapter(damaged), /layer "encoder.0.attn.q" \(symlora\) is missing tensor "encoder.0.attn.q.Q"/);
@@ -115,10 +121,13 @@ test('isAdapterFile recognises ours, and nothing else that lacks a PEFT config',
   assert.equal(isAdapterFile(join(dir, ADAPTER_FILE)), true);
   const other = freshDir();
   const peftLike = join(other, 'adapter_model.safetensors');
-  writeFileSync(peftLike, writeSafetensors({
-    'base_model.model.fc.lora_A.weight': { dtype: 'F32', shape: [1, 2], data: [1, 2] },
-    'base_model.model.fc.lora_B.weight': { dtype: 'F32', shape: [2, 1], data: [1, 2] },
-  }));
+  writeFileSync(
+    peftLike,
+    writeSafetensors({
+      'base_model.model.fc.lora_A.weight': { dtype: 'F32', shape: [1, 2], data: [1, 2] },
+      'base_model.model.fc.lora_B.weight': { dtype: 'F32', shape: [2, 1], data: [1, 2] },
+    }),
+  );
   assert.equal(isAdapterFile(peftLike), false, 'no adapter_config.json beside it');
   writeFileSync(join(other, 'adapter_config.json'), JSON.stringify({ peft_type: 'LORA', r: 1, lora_alpha: 1 }));
   assert.equal(isAdapterFile(peftLike), true);
@@ -150,7 +159,10 @@ test('openAdapter reads headers first and one layer on demand', () => {
   const handle = openAdapter(dir);
   try {
     assert.equal(handle.format, 'symlora-lab');
-    assert.deepEqual(handle.layers, bundle.layers.map((l) => ({ layer: l.layer, kind: l.kind, shape: l.shape, rank: l.rank, scale: l.scale })));
+    assert.deepEqual(
+      handle.layers,
+      bundle.layers.map((l) => ({ layer: l.layer, kind: l.kind, shape: l.shape, rank: l.rank, scale: l.scale })),
+    );
     assert.deepEqual(handle.readLayer('encoder.0.ffn.up'), bundle.layers[2]);
     assert.throws(() => handle.readLayer('encoder.9.attn.q'), /no adapted layer "encoder.9.attn.q"/);
   } finally {
@@ -170,7 +182,7 @@ test('base_layers.safetensors is not mistaken for an adapter', () => {
 test('a 3 GB PEFT adapter: one small layer is read without loading the huge one', () => {
   const dir = freshDir();
   const r = 1;
-  const hugeIn = 3 * 1024 ** 3 / 4; // lora_A of the huge module alone is 3 GB of F32
+  const hugeIn = (3 * 1024 ** 3) / 4; // lora_A of the huge module alone is 3 GB of F32
   const tensors = {
     'base_model.model.huge.lora_A.weight': { dtype: 'F32', shape: [r, hugeIn], data_offsets: [0, hugeIn * 4] },
     'base_model.model.huge.lora_B.weight': { dtype: 'F32', shape: [2, r], data_offsets: [hugeIn * 4, hugeIn * 4 + 8] },
@@ -194,7 +206,13 @@ test('a 3 GB PEFT adapter: one small layer is read without loading the huge one'
   const handle = openAdapter(dir);
   try {
     assert.equal(handle.format, 'peft');
-    assert.deepEqual(handle.layers.map((l) => [l.layer, l.shape]), [['huge', [2, hugeIn]], ['small', [2, 2]]]);
+    assert.deepEqual(
+      handle.layers.map((l) => [l.layer, l.shape]),
+      [
+        ['huge', [2, hugeIn]],
+        ['small', [2, 2]],
+      ],
+    );
     const small = handle.readLayer('small');
     assert.ok(small.kind === 'lora');
     assert.deepEqual(Array.from(small.A), [3, 4]);

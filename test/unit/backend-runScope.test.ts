@@ -16,7 +16,7 @@ test('inRunScope disposes the tensors a run forgot, across awaits', async () => 
     const initial = tf.tensor1d([1, 2, 3]);
     const weights = tf.variable(initial, false); // the initial tensor is never disposed: the usual leak
     await tick();
-    const total = tf.sum(weights).dataSync()[0]!;
+    const total = tf.sum(weights).dataSync()[0];
     weights.dispose();
     assert.ok(liveTensorCount() > before, 'the forgotten tensors are alive inside the run');
     return total;

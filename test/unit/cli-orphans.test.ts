@@ -12,7 +12,8 @@ import { isProcessAlive, readRunRecord } from '../../src/core/runs/reader';
 
 const ROOT = resolve(__dirname, '..', '..');
 const DIST_CLI = join(ROOT, 'dist', 'cli.js');
-const distMissing = !existsSync(DIST_CLI) || !existsSync(join(ROOT, 'dist', 'trainer.js')) ? 'dist/cli.js or dist/trainer.js is missing: run `npm run build` first' : false;
+const distMissing =
+  !existsSync(DIST_CLI) || !existsSync(join(ROOT, 'dist', 'trainer.js')) ? 'dist/cli.js or dist/trainer.js is missing: run `npm run build` first' : false;
 
 const LONG_EXPERIMENT = {
   name: 'orphan-check',
@@ -38,7 +39,10 @@ test('a CLI killed with SIGKILL leaves no trainer running, and its runs end canc
   while (!training() && cli.exitCode === null) await sleep(100);
   assert.equal(cli.exitCode, null, 'the CLI was still running');
   const pids = runDirs().map((d) => readRunRecord(d).pid!);
-  assert.ok(pids.every((pid) => isProcessAlive(pid)), 'both trainers were alive');
+  assert.ok(
+    pids.every((pid) => isProcessAlive(pid)),
+    'both trainers were alive',
+  );
   cli.kill('SIGKILL');
   // Poll (no deadline of our own beyond the test timeout): the trainers must go away by themselves.
   while (pids.some((pid) => isProcessAlive(pid))) await sleep(100);

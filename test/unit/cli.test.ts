@@ -126,7 +126,10 @@ test('run reports a crashed trainer with its stderr tail, and exits 1', () => {
     assert.match(run.error, /boom: simulated crash at step 2/);
     assert.equal(readRunRecord(run.dir).status, 'crashed');
   }
-  assert.deepEqual(runs.map((run: { adapterKind: string }) => run.adapterKind), ['lora', 'symlora']);
+  assert.deepEqual(
+    runs.map((run: { adapterKind: string }) => run.adapterKind),
+    ['lora', 'symlora'],
+  );
 });
 
 test('Ctrl-C stops every run gracefully: runs end cancelled, exit code 130', async () => {
@@ -151,7 +154,7 @@ test('Ctrl-C stops every run gracefully: runs end cancelled, exit code 130', asy
   assert.match(stdout, /cancelled/);
   const dirs = readdirSync(join(dir, 'runs'));
   assert.equal(dirs.length, 1, 'the second run never started, and its reserved folder was removed');
-  assert.equal(readRunRecord(join(dir, 'runs', dirs[0]!)).status, 'cancelled');
+  assert.equal(readRunRecord(join(dir, 'runs', dirs[0])).status, 'cancelled');
 });
 
 const DIST_CLI = join(ROOT, 'dist', 'cli.js');
@@ -161,10 +164,17 @@ const distMissing = !existsSync(DIST_CLI) || !existsSync(DIST_TRAINER) ? 'dist/c
 test('end to end: bin/symlora.js runs a sweep with the real trainer and writes complete run directories', { skip: distMissing }, () => {
   const dir = tempDir();
   const file = writeExperiment(dir, SMALL_EXPERIMENT);
-  const result = spawnSync(process.execPath, [join(ROOT, 'bin', 'symlora.js'), 'run', file, '--json', '--backend', 'cpu'], { cwd: dir, encoding: 'utf8', timeout: 240_000 });
+  const result = spawnSync(process.execPath, [join(ROOT, 'bin', 'symlora.js'), 'run', file, '--json', '--backend', 'cpu'], {
+    cwd: dir,
+    encoding: 'utf8',
+    timeout: 240_000,
+  });
   assert.equal(result.status, 0, result.stderr);
   const { runs } = JSON.parse(result.stdout);
-  assert.deepEqual(runs.map((run: { adapterKind: string }) => run.adapterKind), ['lora', 'symlora']);
+  assert.deepEqual(
+    runs.map((run: { adapterKind: string }) => run.adapterKind),
+    ['lora', 'symlora'],
+  );
   for (const run of runs) {
     assert.equal(run.status, 'completed');
     assert.equal(run.backend, 'cpu');
@@ -181,5 +191,10 @@ test('end to end: bin/symlora.js runs a sweep with the real trainer and writes c
   // LoRA 2nr vs SymLoRA nr + r on the one 16×16 hidden layer, rank 2.
   assert.equal(runs[0].trainableParams - runs[1].trainableParams, 2 * 16 * 2 - (16 * 2 + 2));
   const listed = spawnSync(process.execPath, [DIST_CLI, 'list', '--json'], { cwd: dir, encoding: 'utf8' });
-  assert.deepEqual(JSON.parse(listed.stdout).runs.map((run: { id: string }) => run.id).sort(), runs.map((run: { id: string }) => run.id).sort());
+  assert.deepEqual(
+    JSON.parse(listed.stdout)
+      .runs.map((run: { id: string }) => run.id)
+      .sort(),
+    runs.map((run: { id: string }) => run.id).sort(),
+  );
 });

@@ -98,7 +98,12 @@ describe('fetch into the cache', () => {
   test('downloads once, verifies, and then loads offline from the cache', async () => {
     const first = await loadFashionMnist(ctx(), source());
     assert.equal(requests.length, 4);
-    assert.deepEqual(cacheFiles(), Object.values(CHECKSUMS).map((f) => f.name).sort());
+    assert.deepEqual(
+      cacheFiles(),
+      Object.values(CHECKSUMS)
+        .map((f) => f.name)
+        .sort(),
+    );
     assert.equal(first.train.count, 20);
     assert.equal(first.test.count, 10);
     assert.equal(first.info.source, `Fashion-MNIST IDX files from ${join(cacheRoot, 'fashion-mnist')}`);
@@ -131,7 +136,10 @@ describe('fetch into the cache', () => {
 
   test('a connection dropped mid-download leaves nothing half-written', async () => {
     mode = 'truncate';
-    await assert.rejects(loadFashionMnist(ctx(), source()), /download failed: download of http:\/\/127\.0\.0\.1:\d+\/train-images-idx3-ubyte\.gz was interrupted/);
+    await assert.rejects(
+      loadFashionMnist(ctx(), source()),
+      /download failed: download of http:\/\/127\.0\.0\.1:\d+\/train-images-idx3-ubyte\.gz was interrupted/,
+    );
     assert.deepEqual(cacheFiles(), []);
   });
 
@@ -157,7 +165,10 @@ describe('fetch into the cache', () => {
         err.message.includes('task.options.dir') &&
         err.message.includes(join(cacheRoot, 'fashion-mnist')),
     );
-    assert.deepEqual(cacheFiles().filter((f) => f.endsWith('.part')), []);
+    assert.deepEqual(
+      cacheFiles().filter((f) => f.endsWith('.part')),
+      [],
+    );
   });
 
   test('SYMLORA_FASHION_MNIST_URL overrides the download base', () => {
@@ -222,10 +233,7 @@ describe('local folders', () => {
 describe('Debian copy (when installed)', { skip: !existsSync(DEBIAN_FASHION_DIR) && `${DEBIAN_FASHION_DIR} not installed` }, () => {
   test('loadDataset finds the system copy, 60k/10k, canonical content', async () => {
     clearFashionMemo();
-    const d = await loadDataset(
-      { dataset: 'fashion-mnist', options: {}, trainSize: 500, valSize: 100, testSize: 200 },
-      { seed: 0, cacheDir: cacheRoot },
-    );
+    const d = await loadDataset({ dataset: 'fashion-mnist', options: {}, trainSize: 500, valSize: 100, testSize: 200 }, { seed: 0, cacheDir: cacheRoot });
     assert.equal(d.info.examplesAvailable, 70000);
     assert.equal(d.info.source, `Fashion-MNIST IDX files from ${DEBIAN_FASHION_DIR}`);
     assert.deepEqual([d.train.count, d.val.count, d.test.count], [500, 100, 200]);

@@ -18,18 +18,29 @@ const task = (dataset: DatasetTask['dataset'], options: Record<string, unknown> 
 });
 
 /** Rows of a split as strings, to compare example identity across splits. */
-const rowKeys = (s: Split, width: number) => Array.from({ length: s.count }, (_, i) => Buffer.from(s.x.buffer, s.x.byteOffset + i * width * 4, width * 4).toString('base64'));
+const rowKeys = (s: Split, width: number) =>
+  Array.from({ length: s.count }, (_, i) => Buffer.from(s.x.buffer, s.x.byteOffset + i * width * 4, width * 4).toString('base64'));
 
 function checkShape(d: Dataset, sizes: number[], width: number, classes: number): void {
   assert.deepEqual(d.inputShape, [width]);
   assert.equal(d.numClasses, classes);
   assert.equal(d.classNames.length, classes);
-  for (const [split, size] of [[d.train, sizes[0]], [d.val, sizes[1]], [d.test, sizes[2]]] as const) {
+  for (const [split, size] of [
+    [d.train, sizes[0]],
+    [d.val, sizes[1]],
+    [d.test, sizes[2]],
+  ] as const) {
     assert.equal(split.count, size);
     assert.equal(split.x.length, size * width);
     assert.equal(split.y.length, size);
-    assert.ok(split.y.every((l) => l >= 0 && l < classes), 'labels in range');
-    assert.ok(split.x.every((v) => v >= 0 && v <= 1 + 1e-6), 'pixels in [0,1]');
+    assert.ok(
+      split.y.every((l) => l >= 0 && l < classes),
+      'labels in range',
+    );
+    assert.ok(
+      split.x.every((v) => v >= 0 && v <= 1 + 1e-6),
+      'pixels in [0,1]',
+    );
   }
 }
 
@@ -54,7 +65,10 @@ describe('mnist', () => {
     assert.equal(a.info.examplesAvailable, 10000);
     const counts = new Array(10).fill(0);
     for (const l of a.test.y) counts[l]++;
-    assert.ok(counts.every((c) => c >= 16 && c <= 24), `test split stratified: ${counts}`);
+    assert.ok(
+      counts.every((c) => c >= 16 && c <= 24),
+      `test split stratified: ${counts}`,
+    );
     const train = new Set(rowKeys(a.train, 784));
     assert.equal(train.size, 600, 'the 10k MNIST images are distinct, so row identity is example identity');
     assert.equal(rowKeys(a.test, 784).filter((k) => train.has(k)).length, 0, 'train and test share no example');
@@ -98,7 +112,10 @@ describe('digits (8×8, shipped)', () => {
     assert.match(d.version, /^sklearn digits\.csv\.gz sha256:46abec6b/);
     const max = Math.max(...d.train.x);
     assert.equal(max, 1, 'the brightest pixels (16) map to 1');
-    assert.ok(d.train.x.every((v) => Number.isInteger(v * 16)), 'values are k/16');
+    assert.ok(
+      d.train.x.every((v) => Number.isInteger(v * 16)),
+      'values are k/16',
+    );
   });
 
   test('upscaled to 28×28 bilinearly for MNIST-pretrained models; different seeds differ', async () => {
@@ -122,7 +139,7 @@ describe('resizeImages', () => {
     const random = Float32Array.from({ length: 28 * 28 }, (_, i) => ((i * 7919) % 101) / 100);
     const down = resizeImages(random, 1, 28, 8);
     const sum = (a: Float32Array) => a.reduce((s, v) => s + v, 0);
-    assert.ok(Math.abs(sum(down) * (28 * 28) / 64 - sum(random)) < 1e-2, 'area averaging preserves total mass');
+    assert.ok(Math.abs((sum(down) * (28 * 28)) / 64 - sum(random)) < 1e-2, 'area averaging preserves total mass');
     // A horizontal ramp 0..7 upscaled: interior samples lie on the same line.
     const ramp = Float32Array.from({ length: 64 }, (_, i) => i % 8);
     const up = resizeImages(ramp, 1, 8, 16);

@@ -8,7 +8,10 @@ test('the split generator is deterministic, seed-dependent and roughly uniform',
   const b = splitRng(42);
   const c = splitRng(43);
   const xs = Array.from({ length: 10000 }, () => a.next());
-  assert.deepEqual(Array.from({ length: 10000 }, () => b.next()), xs);
+  assert.deepEqual(
+    Array.from({ length: 10000 }, () => b.next()),
+    xs,
+  );
   assert.notEqual(c.next(), xs[0]);
   assert.ok(xs.every((v) => v >= 0 && v < 1));
   const mean = xs.reduce((s, v) => s + v, 0) / xs.length;

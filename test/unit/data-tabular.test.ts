@@ -86,7 +86,13 @@ describe('csv: every bad input names file, line and column', () => {
 
   test('missing label column lists the columns found', async () => {
     const file = write('nolabel.csv', 'a,b,c\n1,2,3\n');
-    await rejectsAt(load('csv', { file: 'nolabel.csv', labelColumn: 'class' }), file, 1, 'class', /label column "class" not found; columns found: "a", "b", "c"/);
+    await rejectsAt(
+      load('csv', { file: 'nolabel.csv', labelColumn: 'class' }),
+      file,
+      1,
+      'class',
+      /label column "class" not found; columns found: "a", "b", "c"/,
+    );
   });
 
   test('missing feature column', async () => {
@@ -124,7 +130,10 @@ describe('csv: every bad input names file, line and column', () => {
   test('duplicate header names, and the label listed as a feature', async () => {
     const dup = write('dup.csv', 'a,b,a,y\n1,2,3,0\n');
     await rejectsAt(load('csv', { file: 'dup.csv', labelColumn: 'y' }), dup, 1, 3, /duplicate column name "a" in the header/);
-    await assert.rejects(load('csv', { file: 'dup.csv', labelColumn: 'y', featureColumns: ['b', 'y'] }), /task\.options\.featureColumns\[1\]: is the label column "y"/);
+    await assert.rejects(
+      load('csv', { file: 'dup.csv', labelColumn: 'y', featureColumns: ['b', 'y'] }),
+      /task\.options\.featureColumns\[1\]: is the label column "y"/,
+    );
   });
 
   test('a dataset too small for the requested splits', async () => {
@@ -163,7 +172,13 @@ describe('jsonl', () => {
     const nested = write('nested.jsonl', '{"a": 1, "y": 0}\n{"a": [1], "y": 1}\n');
     await rejectsAt(load('jsonl', { file: 'nested.jsonl', labelColumn: 'y' }), nested, 2, 'a', /feature column "a" has non-numeric value \[1\]/);
     const badLabel = write('badlabel.jsonl', '{"a": 1, "y": 0}\n{"a": 2, "y": 0.5}\n');
-    await rejectsAt(load('jsonl', { file: 'badlabel.jsonl', labelColumn: 'y' }), badLabel, 2, 'y', /label "y" is 0\.5; labels must be non-empty strings or integers/);
+    await rejectsAt(
+      load('jsonl', { file: 'badlabel.jsonl', labelColumn: 'y' }),
+      badLabel,
+      2,
+      'y',
+      /label "y" is 0\.5; labels must be non-empty strings or integers/,
+    );
     const empty = write('empty.jsonl', '\n\n');
     await rejectsAt(load('jsonl', { file: 'empty.jsonl', labelColumn: 'y' }), empty, 1, 1, /empty file/);
     const one = write('one.jsonl', '\n{"a": 1, "y": 3}\n{"a": 2, "y": 3}\n');

@@ -42,7 +42,10 @@ describe('bag of words', () => {
     const vocab = buildVocabulary(['b a a', 'c b a', 'd'], 3);
     assert.deepEqual(vocab.words, ['a', 'b', 'c']);
     const x = bagOfWords(['a a b', 'zzz'], vocab, 4);
-    assert.deepEqual(Array.from(x.subarray(0, 4), (v) => +v.toFixed(4)), [0.8944, 0.4472, 0, 0]);
+    assert.deepEqual(
+      Array.from(x.subarray(0, 4), (v) => +v.toFixed(4)),
+      [0.8944, 0.4472, 0, 0],
+    );
     assert.deepEqual(Array.from(x.subarray(4)), [0, 0, 0, 0], 'unknown words give an all-zero row');
   });
 });
@@ -54,13 +57,19 @@ describe('sentiment', () => {
     assert.equal(d.info.examplesAvailable, 2000);
     assert.deepEqual(d.classNames, ['negative', 'positive']);
     assert.equal(d.version, 'sentiment@5.0.2');
-    assert.equal(d.train.y.reduce((s, v) => s + v, 0), 300, 'balanced classes stay balanced');
+    assert.equal(
+      d.train.y.reduce((s, v) => s + v, 0),
+      300,
+      'balanced classes stay balanced',
+    );
     // The recorded vocabulary is exactly the one built from the train texts.
     assert.equal(d.info.vocabHash, buildVocabulary(d.train.text!, 500).hash);
     assert.notEqual(d.info.vocabHash, buildVocabulary([...d.train.text!, ...d.test.text!], 500).hash);
     const train = new Set(d.train.text);
     const shared = d.test.text!.filter((t) => train.has(t));
-    const source = ['imdb', 'yelp'].flatMap((dom) => (JSON.parse(readFileSync(packageFile('sentiment', 'test', 'fixtures', `${dom}.json`), 'utf8')) as { text: string }[]).map((r) => r.text));
+    const source = ['imdb', 'yelp'].flatMap((dom) =>
+      (JSON.parse(readFileSync(packageFile('sentiment', 'test', 'fixtures', `${dom}.json`), 'utf8')) as { text: string }[]).map((r) => r.text),
+    );
     const duplicated = shared.filter((t) => source.filter((s) => s === t).length > 1);
     assert.deepEqual(shared, duplicated, 'a test sentence appears in train only when the source itself repeats it');
   });
@@ -83,7 +92,10 @@ describe('sentiment', () => {
     assert.equal(d.train.x.length, 0);
     assert.equal(d.train.text!.length, 100);
     assert.ok(d.train.text!.every((t) => t.length > 0));
-    await assert.rejects(loadDataset(task('sentiment', { domains: ['twitter'] }), { seed: 1 }), /task\.options\.domains\[0\]: must be one of "amazon", "imdb", "yelp", got "twitter"/);
+    await assert.rejects(
+      loadDataset(task('sentiment', { domains: ['twitter'] }), { seed: 1 }),
+      /task\.options\.domains\[0\]: must be one of "amazon", "imdb", "yelp", got "twitter"/,
+    );
     await assert.rejects(loadDataset(task('sentiment', { features: 'tfidf' }), { seed: 1 }), /task\.options\.features: must be one of "bow", "text"/);
     await assert.rejects(loadDataset(task('sentiment', { vocabSize: 0 }), { seed: 1 }), /task\.options\.vocabSize: must be an integer in \[1, 200000\], got 0/);
   });
@@ -91,7 +103,11 @@ describe('sentiment', () => {
 
 describe('sentiment vocabDomains: one vocabulary shared by a pretraining task and its target', () => {
   const sourceTexts = (domains: string[]) =>
-    domains.flatMap((dom) => (JSON.parse(readFileSync(packageFile('sentiment', 'test', 'fixtures', `${dom}.json`), 'utf8')) as { text: string; class: unknown }[]).filter((r) => r.text && (r.class === 0 || r.class === 1)).map((r) => r.text));
+    domains.flatMap((dom) =>
+      (JSON.parse(readFileSync(packageFile('sentiment', 'test', 'fixtures', `${dom}.json`), 'utf8')) as { text: string; class: unknown }[])
+        .filter((r) => r.text && (r.class === 0 || r.class === 1))
+        .map((r) => r.text),
+    );
 
   test('source and target tasks with the same vocabDomains share hash and word→column mapping, whatever the seed', async () => {
     const opts = { vocabSize: 256, vocabDomains: ['imdb', 'yelp'] };
@@ -113,10 +129,10 @@ describe('sentiment vocabDomains: one vocabulary shared by a pretraining task an
     }
     assert.ok(checked > 0, 'some train sentence has "great" as its only known word');
     const defaultVocab = await loadDataset(task('sentiment', { vocabSize: 256, domains: ['amazon'] }, [300, 200, 500]), { seed: 3 });
-    assert.notEqual(defaultVocab.info.vocabHash, target.info.vocabHash, 'without vocabDomains: the task\'s own train split');
+    assert.notEqual(defaultVocab.info.vocabHash, target.info.vocabHash, "without vocabDomains: the task's own train split");
   });
 
-  test('a listed domain that is the task\'s own contributes only its train split: no val/test word leaks', async () => {
+  test("a listed domain that is the task's own contributes only its train split: no val/test word leaks", async () => {
     const d = await loadDataset(task('sentiment', { vocabSize: 10_000, domains: ['amazon'], vocabDomains: ['amazon', 'imdb'] }, [300, 200, 500]), { seed: 2 });
     const expected = buildVocabulary([...sourceTexts(['imdb']), ...d.train.text!], 10_000);
     assert.ok(Number(d.info.vocabWordsFound) < 10_000, 'every eligible word is in the vocabulary');
@@ -124,7 +140,10 @@ describe('sentiment vocabDomains: one vocabulary shared by a pretraining task an
     const allowed = new Set([...sourceTexts(['imdb']), ...d.train.text!].flatMap(tokenize));
     const leaked = [...d.val.text!, ...d.test.text!].flatMap(tokenize).filter((w) => !allowed.has(w));
     assert.ok(leaked.length > 0, 'the target test split has words seen nowhere else');
-    assert.ok(leaked.every((w) => !expected.index.has(w)), 'none of them is in the vocabulary');
+    assert.ok(
+      leaked.every((w) => !expected.index.has(w)),
+      'none of them is in the vocabulary',
+    );
     assert.match(String(d.info.vocabulary), /all sentences of imdb and the train-split sentences of amazon/);
   });
 
@@ -177,7 +196,9 @@ describe('email to text', () => {
     assert.equal(decodeQuotedPrintable('Hel=\nlo =3D world=20 =\t\nend = stays =ZZ'), 'Hello = world  end = stays =ZZ');
     const qp = 'Content-Type: text/plain; charset=iso-8859-1\nContent-Transfer-Encoding: quoted-printable\n\ncaf=E9 =\nno=EFve=\n';
     assert.equal(emailToText(mail(qp)), 'café noïve');
-    const b64 = `Content-Type: text/plain; charset="utf-8"\nContent-Transfer-Encoding: base64\n\n${Buffer.from('naïve ☃ text\n').toString('base64').replace(/(.{8})/g, '$1\n')}\n`;
+    const b64 = `Content-Type: text/plain; charset="utf-8"\nContent-Transfer-Encoding: base64\n\n${Buffer.from('naïve ☃ text\n')
+      .toString('base64')
+      .replace(/(.{8})/g, '$1\n')}\n`;
     assert.equal(emailToText(mail(b64)), 'naïve ☃ text');
     // No charset: UTF-8, invalid bytes → U+FFFD; a label TextDecoder does not know ("DEFAULT") falls back the same way.
     assert.equal(emailToText(Uint8Array.from([...Buffer.from('A: b\n\ncaf'), 0xe9, 0x20, 0xff])), 'caf\ufffd \ufffd');
@@ -190,7 +211,8 @@ describe('email to text', () => {
   });
 
   test('HTML to text: tags, comments, hidden elements, entities, block boundaries', () => {
-    const html = '<!DOCTYPE html><html><head><title>Title</title><style>b{x:1}</style><script>var a = "<p>";</script></head>' +
+    const html =
+      '<!DOCTYPE html><html><head><title>Title</title><style>b{x:1}</style><script>var a = "<p>";</script></head>' +
       '<body><p>W<b>IN</b> V<!-- break -->iagra&nbsp;&amp;&#8364;5&euro;</p><div>one</div><div>two</div>line<br>break<table><tr><td>a</td><td>b</td></tr></table></body></html>';
     assert.equal(htmlToText(html).replace(/\s+/g, ' ').trim(), 'WIN Viagra &€5€ one two line break a b');
     // A text/plain part that is really an HTML document (spam with a wrong or missing Content-Type) is read as HTML;
@@ -201,15 +223,43 @@ describe('email to text', () => {
 
   test('MIME structure: preamble, nesting, forwarded messages, attachments, malformed boundaries, CRLF', () => {
     const nested = [
-      'Content-Type: multipart/mixed; boundary=outer', '', 'This is a multi-part message in MIME format.', '--outer',
-      'Content-Type: multipart/alternative; boundary="inner"', '', '--inner', 'Content-Type: text/plain', '', '   ', '--inner',
-      'Content-Type: text/html', '', '<p>blank plain part, so the HTML</p>', '--inner--', '--outer',
-      'Content-Type: message/rfc822', '', 'From: forwarded@example.com', 'Subject: hidden header', '', 'forwarded body', '--outer',
-      'Content-Type: text/plain; name="notes.txt"', 'Content-Disposition: attachment; filename="notes.txt"', '', 'attached file', '--outer',
-      'Content-Type: application/octet-stream', '', 'binary', '--outer--', 'epilogue',
+      'Content-Type: multipart/mixed; boundary=outer',
+      '',
+      'This is a multi-part message in MIME format.',
+      '--outer',
+      'Content-Type: multipart/alternative; boundary="inner"',
+      '',
+      '--inner',
+      'Content-Type: text/plain',
+      '',
+      '   ',
+      '--inner',
+      'Content-Type: text/html',
+      '',
+      '<p>blank plain part, so the HTML</p>',
+      '--inner--',
+      '--outer',
+      'Content-Type: message/rfc822',
+      '',
+      'From: forwarded@example.com',
+      'Subject: hidden header',
+      '',
+      'forwarded body',
+      '--outer',
+      'Content-Type: text/plain; name="notes.txt"',
+      'Content-Disposition: attachment; filename="notes.txt"',
+      '',
+      'attached file',
+      '--outer',
+      'Content-Type: application/octet-stream',
+      '',
+      'binary',
+      '--outer--',
+      'epilogue',
     ].join('\r\n');
     assert.equal(emailToText(mail(nested)), 'blank plain part, so the HTML forwarded body');
-    const alternative = 'Content-Type: multipart/alternative; boundary=a\n\n--a\nContent-Type: text/html\n\n<p>html version</p>\n--a\nContent-Type: text/plain\n\nplain version\n--a--\n';
+    const alternative =
+      'Content-Type: multipart/alternative; boundary=a\n\n--a\nContent-Type: text/html\n\n<p>html version</p>\n--a\nContent-Type: text/plain\n\nplain version\n--a--\n';
     assert.equal(emailToText(mail(alternative)), 'plain version', 'text/plain is preferred wherever it stands');
     // No boundary parameter: the body is read as text. No closing delimiter: the last part still counts.
     assert.equal(emailToText(mail('Content-Type: multipart/mixed\n\nplain words\n')), 'plain words');
@@ -236,17 +286,26 @@ describe('spam', () => {
     assert.equal(byName('spam-1', 0), 'WIN money now offer 1 click here caf\ufffd \ufffd');
     assert.equal(byName('spam-1', 1), 'WIN money now offer 2 click here', 'CRLF');
     assert.equal(byName('spam-1', 3), 'WIN money now offer 4 click here', 'multipart, HTML in quoted-printable, an image attachment');
-    assert.ok(emails.every((e) => !/Subject|header|=3D|<|NextPart|R0lGOD/.test(e.body)), 'no header text, markup or attachment in bodies');
+    assert.ok(
+      emails.every((e) => !/Subject|header|=3D|<|NextPart|R0lGOD/.test(e.body)),
+      'no header text, markup or attachment in bodies',
+    );
   });
 
   test('time split on the fixture: train/val from the 2002 groups, test from 2003', async () => {
     const d = await loadSpam({ options: { vocabSize: 30 }, sizes: { train: 10, val: 2, test: 8 }, seed: 1 }, SPAM_FIXTURE);
     checkBow(d, 30);
     assert.deepEqual(d.classNames, ['ham', 'spam']);
-    assert.ok(d.test.text!.every((t) => /lunch plans|cheap pills|^$/.test(t)), 'test holds only *-2 emails');
+    assert.ok(
+      d.test.text!.every((t) => /lunch plans|cheap pills|^$/.test(t)),
+      'test holds only *-2 emails',
+    );
     assert.ok([...d.train.text!, ...d.val.text!].every((t) => /meeting notes|newsletter|WIN money/.test(t)));
     assert.equal(d.info.emptyBodies, 1);
-    const random = await loadSpam({ options: { split: 'random', groups: ['easy-ham-1', 'spam-1'] }, sizes: { train: 4, val: 2, test: 2 }, seed: 1 }, SPAM_FIXTURE);
+    const random = await loadSpam(
+      { options: { split: 'random', groups: ['easy-ham-1', 'spam-1'] }, sizes: { train: 4, val: 2, test: 2 }, seed: 1 },
+      SPAM_FIXTURE,
+    );
     assert.match(String(random.info.split), /^stratified random/);
     await assert.rejects(
       loadSpam({ options: { groups: ['spam-1', 'spam-2'] }, sizes: { train: 2, val: 1, test: 1 }, seed: 1 }, SPAM_FIXTURE),
@@ -264,8 +323,14 @@ describe('spam', () => {
     const corpus = await readSpamCorpus(SPAM_DATA);
     const newer = new Set(corpus.filter((e) => e.group.endsWith('-2')).map((e) => e.body));
     const older = new Set(corpus.filter((e) => e.group.endsWith('-1')).map((e) => e.body));
-    assert.ok(a.test.text!.every((t) => newer.has(t)), 'test emails come from easy-ham-2 / spam-2');
-    assert.ok([...a.train.text!, ...a.val.text!].every((t) => older.has(t)), 'train and val emails come from the 2002 groups');
+    assert.ok(
+      a.test.text!.every((t) => newer.has(t)),
+      'test emails come from easy-ham-2 / spam-2',
+    );
+    assert.ok(
+      [...a.train.text!, ...a.val.text!].every((t) => older.has(t)),
+      'train and val emails come from the 2002 groups',
+    );
     const spamShare = a.test.y.reduce((s, v) => s + v, 0) / a.test.count;
     assert.ok(Math.abs(spamShare - 1396 / 2796) < 0.01, `test spam share follows the newer groups (${spamShare})`);
     const b = await loadDataset(task('spam', opts, [1500, 300, 1000]), { seed: 4 });
@@ -274,10 +339,13 @@ describe('spam', () => {
     // Raw bodies start with MIME or HTML markup in about one email in five (a third of spam); the texts almost never do.
     const markup = /^.{0,200}?(?:<\/?(?:html|body|head|p|br|div|font|table|td)\b|NextPart|Content-Type:|multi-part message|=3D|=20)/is;
     const share = (bodies: string[]) => bodies.filter((t) => markup.test(t)).length / bodies.length;
-    const raw = (await readFile(join(SPAM_DATA, 'file_list.json'), 'utf8')) as string;
+    const raw = await readFile(join(SPAM_DATA, 'file_list.json'), 'utf8');
     const rawBodies = (JSON.parse(raw) as string[]).map((p) => stripHeaders(corpusMessage(p).toString('latin1')));
     assert.ok(share(rawBodies) > 0.15, `raw bodies with markup up front: ${share(rawBodies)}`);
     assert.ok(share(corpus.map((e) => e.body)) < 0.01, `texts with markup up front: ${share(corpus.map((e) => e.body))}`);
-    assert.ok(corpus.every((e) => !/\s\s|^\s|\s$/.test(e.body)), 'whitespace collapsed');
+    assert.ok(
+      corpus.every((e) => !/\s\s|^\s|\s$/.test(e.body)),
+      'whitespace collapsed',
+    );
   });
 });

@@ -32,9 +32,10 @@ function randomLayer(kind: 'lora' | 'symlora', n: number, r: number, seed: numbe
   const rng = new Rng(seed);
   const layer = new Linear('l', n, n, rng);
   const cfg = adapterCfg(kind, r);
-  const adapter = kind === 'lora'
-    ? new LoraAdapter({ layer: 'l', inDim: n, outDim: n, config: cfg, rng, baseWeight: () => layer.weightOutIn() })
-    : new SymLoraAdapter({ layer: 'l', inDim: n, outDim: n, config: cfg, rng, baseWeight: () => layer.weightOutIn() });
+  const adapter =
+    kind === 'lora'
+      ? new LoraAdapter({ layer: 'l', inDim: n, outDim: n, config: cfg, rng, baseWeight: () => layer.weightOutIn() })
+      : new SymLoraAdapter({ layer: 'l', inDim: n, outDim: n, config: cfg, rng, baseWeight: () => layer.weightOutIn() });
   layer.attach(adapter);
   // Move away from the zero init so every gradient path is exercised.
   for (const v of adapter.variables()) v.assign(tf.randomNormal(v.shape, 0, 0.5, 'float32', seed + v.size));
@@ -42,35 +43,50 @@ function randomLayer(kind: 'lora' | 'symlora', n: number, r: number, seed: numbe
 }
 
 /** Float64 reference of loss = Σ (y ⊙ R), y = x·Wᵀ + b + x·ΔWᵀ, with ΔW built from the adapter's own parametrisation. */
-function referenceLoss(kind: 'lora' | 'symlora', params: Float64Array[], w: Float64Array, x: Float64Array, rmat: Float64Array, m: number, n: number, r: number, s: number): number {
+function referenceLoss(
+  kind: 'lora' | 'symlora',
+  params: Float64Array[],
+  w: Float64Array,
+  x: Float64Array,
+  rmat: Float64Array,
+  m: number,
+  n: number,
+  r: number,
+  s: number,
+): number {
   const delta = new Float64Array(n * n); // [out, in]
   if (kind === 'lora') {
     const [aT, bT] = params; // aT [n, r] (in×r), bT [r, n] (r×out)
-    for (let o = 0; o < n; o++) for (let i = 0; i < n; i++) {
-      let sum = 0;
-      for (let c = 0; c < r; c++) sum += bT[c * n + o] * aT[i * r + c];
-      delta[o * n + i] = s * sum;
-    }
+    for (let o = 0; o < n; o++)
+      for (let i = 0; i < n; i++) {
+        let sum = 0;
+        for (let c = 0; c < r; c++) sum += bT[c * n + o] * aT[i * r + c];
+        delta[o * n + i] = s * sum;
+      }
   } else {
     const [q, lambda] = params;
-    for (let o = 0; o < n; o++) for (let i = 0; i < n; i++) {
-      let sum = 0;
-      for (let c = 0; c < r; c++) sum += q[o * r + c] * lambda[c] * q[i * r + c];
-      delta[o * n + i] = s * sum;
-    }
+    for (let o = 0; o < n; o++)
+      for (let i = 0; i < n; i++) {
+        let sum = 0;
+        for (let c = 0; c < r; c++) sum += q[o * r + c] * lambda[c] * q[i * r + c];
+        delta[o * n + i] = s * sum;
+      }
   }
   let loss = 0;
-  for (let row = 0; row < m; row++) for (let o = 0; o < n; o++) {
-    let y = 0;
-    for (let i = 0; i < n; i++) y += x[row * n + i] * (w[o * n + i] + delta[o * n + i]);
-    loss += y * rmat[row * n + o];
-  }
+  for (let row = 0; row < m; row++)
+    for (let o = 0; o < n; o++) {
+      let y = 0;
+      for (let i = 0; i < n; i++) y += x[row * n + i] * (w[o * n + i] + delta[o * n + i]);
+      loss += y * rmat[row * n + o];
+    }
   return loss;
 }
 
 for (const kind of ['lora', 'symlora'] as const) {
   test(`${kind}: autodiff gradients match float64 central differences`, () => {
-    const n = 6, r = 3, m = 5;
+    const n = 6,
+      r = 3,
+      m = 5;
     const { layer, adapter } = randomLayer(kind, n, r, 7);
     const rng = new Rng(99);
     const x = rng.fillNormal(new Float32Array(m * n));
@@ -94,14 +110,19 @@ for (const kind of ['lora', 'symlora'] as const) {
         p[i] = orig;
         const numeric = (up - down) / (2 * eps);
         const analytic = grads[pi][i];
-        assert.ok(Math.abs(numeric - analytic) <= 1e-3 * Math.max(1, Math.abs(numeric)), `${kind} param ${pi}[${i}]: autodiff ${analytic} vs numeric ${numeric}`);
+        assert.ok(
+          Math.abs(numeric - analytic) <= 1e-3 * Math.max(1, Math.abs(numeric)),
+          `${kind} param ${pi}[${i}]: autodiff ${analytic} vs numeric ${numeric}`,
+        );
       }
     });
     layer.dispose();
   });
 
   test(`${kind}: merged layer gives the unmerged outputs, and unmerge restores W`, () => {
-    const n = 12, r = 4, m = 8;
+    const n = 12,
+      r = 4,
+      m = 8;
     const { layer } = randomLayer(kind, n, r, 3);
     const x = tf.randomNormal([m, n], 0, 1, 'float32', 5) as tf.Tensor2D;
     const before = layer.weightOutIn();
@@ -109,7 +130,10 @@ for (const kind of ['lora', 'symlora'] as const) {
     layer.merge();
     const merged = layer.forward(x).dataSync().slice();
     merged.forEach((v, i) => assert.ok(Math.abs(v - unmerged[i]) < 1e-4 * Math.max(1, Math.abs(v)), `output ${i}: ${v} vs ${unmerged[i]}`));
-    assert.ok(layer.weightOutIn().some((v, i) => Math.abs(v - before[i]) > 1e-3), 'merge must change W');
+    assert.ok(
+      layer.weightOutIn().some((v, i) => Math.abs(v - before[i]) > 1e-3),
+      'merge must change W',
+    );
     layer.unmerge();
     layer.weightOutIn().forEach((v, i) => assert.ok(Math.abs(v - before[i]) < 1e-5, `W[${i}] restored`));
     x.dispose();
@@ -151,10 +175,13 @@ test('eig init: Q holds the top eigenvectors of sym(W) and is orthonormal', asyn
   const layer = m.linears[0];
   const q = (layer.adapter as SymLoraAdapter).exportWeights('hidden.0').Q;
   const w = layer.weightOutIn();
-  const n = 8, r = 3;
+  const n = 8,
+    r = 3;
   for (let c = 0; c < r; c++) {
     // sym(W)·q_c is parallel to q_c.
-    const v = Array.from({ length: n }, (_, i) => Array.from({ length: n }, (_, j) => 0.5 * (w[i * n + j] + w[j * n + i]) * q[j * r + c]).reduce((a, b) => a + b, 0));
+    const v = Array.from({ length: n }, (_, i) =>
+      Array.from({ length: n }, (_, j) => 0.5 * (w[i * n + j] + w[j * n + i]) * q[j * r + c]).reduce((a, b) => a + b, 0),
+    );
     const lambda = v.reduce((s, vi, i) => s + vi * q[i * r + c], 0);
     v.forEach((vi, i) => assert.ok(Math.abs(vi - lambda * q[i * r + c]) < 1e-4, `eigen residual col ${c}`));
     for (let d = 0; d < r; d++) {
@@ -167,7 +194,8 @@ test('eig init: Q holds the top eigenvectors of sym(W) and is orthonormal', asyn
 
 test('exact trainable-parameter counts: LoRA 2nr, SymLoRA nr + r, per layer and in total, equal to the live variables', async () => {
   const model: ModelConfig = { arch: 'mlp', inputDim: 20, hidden: [32, 32, 32], classes: 10, activation: 'relu' };
-  const n = 32, r = 4;
+  const n = 32,
+    r = 4;
   // hidden.0 is 32×20 (non-square), hidden.1 and hidden.2 are 32×32.
   const lora = countParams(model, adapterCfg('lora', r));
   assert.equal(lora.adapter, r * (20 + 32) + 2 * (2 * n * r));
@@ -196,7 +224,11 @@ test('exact trainable-parameter counts: LoRA 2nr, SymLoRA nr + r, per layer and 
       const report = countParams(modelConfig, cfg);
       const m = await buildModel(modelConfig, new Rng(1));
       const adapted = applyAdapterPlan(m, cfg, new Rng(2));
-      assert.equal(adapted.trainable.reduce((s, v) => s + v.size, 0), report.trainable, `${modelConfig.arch} ${cfg.kind}`);
+      assert.equal(
+        adapted.trainable.reduce((s, v) => s + v.size, 0),
+        report.trainable,
+        `${modelConfig.arch} ${cfg.kind}`,
+      );
       const allBase = m.linears.reduce((s, l) => s + l.weightT.size + l.bias.size, 0) + [...m.others.values()].reduce((s, v) => s + v.size, 0);
       assert.equal(report.base, allBase);
       m.dispose();

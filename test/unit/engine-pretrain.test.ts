@@ -25,7 +25,9 @@ const pretrain: PretrainConfig = {
 };
 
 test('the base hash depends on the model and pretrain block only, not on key order', () => {
-  const reordered = JSON.parse(JSON.stringify({ trainable: pretrain.trainable, seed: pretrain.seed, train: pretrain.train, task: pretrain.task })) as PretrainConfig;
+  const reordered = JSON.parse(
+    JSON.stringify({ trainable: pretrain.trainable, seed: pretrain.seed, train: pretrain.train, task: pretrain.task }),
+  ) as PretrainConfig;
   assert.equal(baseHash(model, reordered), baseHash(model, pretrain));
   assert.notEqual(baseHash(model, { ...pretrain, seed: 4 }), baseHash(model, pretrain));
   assert.notEqual(baseHash(model, { ...pretrain, trainable: 'head' }), baseHash(model, pretrain));
@@ -39,7 +41,10 @@ test('concurrent runs needing one base pretrain it once, and every run loads the
     const models = await Promise.all([0, 1, 2].map((seed) => buildModel(model, new Rng(seed))));
     const infos = await Promise.all(models.map((m) => ensurePretrainedBase(m, pretrain, { basesDir, log: (msg) => logs.push(msg) })));
     assert.equal(logs.filter((l) => l.startsWith('pretraining base')).length, 1, logs.join('\n'));
-    assert.deepEqual(readdirSync(basesDir).filter((f) => !f.endsWith('.lock')), [infos[0].hash]);
+    assert.deepEqual(
+      readdirSync(basesDir).filter((f) => !f.endsWith('.lock')),
+      [infos[0].hash],
+    );
     assert.ok(infos.every((i) => i.hash === infos[0].hash));
     assert.ok(infos[0].summary.final.testAccuracy > 0.8, `pretrained digits accuracy ${infos[0].summary.final.testAccuracy}`);
     const w = models.map((m) => Array.from(m.linears[1].weightOutIn()));
@@ -49,7 +54,9 @@ test('concurrent runs needing one base pretrain it once, and every run loads the
 
     // A run with `pretrain` records the base and starts from it.
     const config = teacherConfig({ model, adapter: { kind: 'lora', rank: 2 } });
-    const run = await prepareRun(specOf({ ...config, task: { dataset: 'digits', options: {}, trainSize: 200, valSize: 50, testSize: 50 }, pretrain }), { basesDir });
+    const run = await prepareRun(specOf({ ...config, task: { dataset: 'digits', options: {}, trainSize: 200, valSize: 50, testSize: 50 }, pretrain }), {
+      basesDir,
+    });
     assert.equal(run.base?.hash, infos[0].hash);
     assert.deepEqual(Array.from(run.model.linears[1].weightOutIn()), w[0]);
     run.dispose();

@@ -60,12 +60,13 @@ test('SymLoRA recovers the eigenvalues of a symmetric low-rank shift', async () 
 });
 
 test('an antisymmetric shift: LoRA fits it, SymLoRA cannot', async () => {
-  const make = (kind: 'lora' | 'symlora') => teacherConfig({
-    model: { arch: 'mlp', inputDim: 16, hidden: [16], classes: 16, activation: 'tanh' },
-    task: { shift: { rank: 2, kind: 'antisymmetric', scale: 0.5, targets: ['hidden.0'] }, labels: 'logits', trainSize: 1024, valSize: 128, testSize: 128 },
-    adapter: { kind, rank: 4, alpha: 4, targets: ['hidden.0'] },
-    train: { epochs: 40, batchSize: 128, lr: 0.02, schedule: 'cosine' },
-  });
+  const make = (kind: 'lora' | 'symlora') =>
+    teacherConfig({
+      model: { arch: 'mlp', inputDim: 16, hidden: [16], classes: 16, activation: 'tanh' },
+      task: { shift: { rank: 2, kind: 'antisymmetric', scale: 0.5, targets: ['hidden.0'] }, labels: 'logits', trainSize: 1024, valSize: 128, testSize: 128 },
+      adapter: { kind, rank: 4, alpha: 4, targets: ['hidden.0'] },
+      train: { epochs: 40, batchSize: 128, lr: 0.02, schedule: 'cosine' },
+    });
   const finalVal = async (kind: 'lora' | 'symlora') => {
     const { run, result } = await train(make(kind));
     run.dispose();
@@ -118,7 +119,10 @@ test("adapter kind 'none' evaluates the base without training it", async () => {
   const { run, result, records } = await train(teacherConfig({ adapter: { kind: 'none' } }));
   assert.equal(result.steps, 0);
   assert.equal(result.status, 'completed');
-  assert.deepEqual(records.map((r) => r.kind === 'eval' && r.split), ['val', 'test']);
+  assert.deepEqual(
+    records.map((r) => r.kind === 'eval' && r.split),
+    ['val', 'test'],
+  );
   assert.ok(result.summary.final.testAccuracy >= 0 && result.summary.final.testAccuracy <= 1);
   run.dispose();
 });

@@ -29,7 +29,7 @@ test('every field has a title and description for hover docs, and optional field
   const missing: string[] = [];
   for (const [where, node] of objectSchemas(schema, '#')) {
     for (const [key, raw] of Object.entries(node.properties!)) {
-      const prop = resolveSchema(raw as never) as Node;
+      const prop = resolveSchema(raw) as Node;
       if (!prop.title) missing.push(`${where}/${key}: title`);
       if (!prop.description) missing.push(`${where}/${key}: description`);
       const optional = !(node.required ?? []).includes(key);
@@ -42,11 +42,11 @@ test('every field has a title and description for hover docs, and optional field
 /** Walks a filled config beside the schema: every optional field absent from `written` must hold the schema's default. */
 function checkDefaults(filled: unknown, written: unknown, rawNode: unknown, path: string, seen: string[]): void {
   const node = resolveSchema(rawNode as never) as Node;
-  const branch = selectBranch(node as never, filled) as Node | undefined;
+  const branch = selectBranch(node, filled) as Node | undefined;
   if (branch) return checkDefaults(filled, written, branch, path, seen);
   if (!node.properties || !filled || typeof filled !== 'object' || Array.isArray(filled)) return;
   for (const [key, raw] of Object.entries(node.properties)) {
-    const prop = resolveSchema(raw as never) as Node;
+    const prop = resolveSchema(raw) as Node;
     const value: unknown = (filled as Record<string, unknown>)[key];
     const given = written && typeof written === 'object' ? (written as Record<string, unknown>)[key] : undefined;
     if (given === undefined && 'default' in prop && !prop.derivedDefault && !(node.required ?? []).includes(key)) {
@@ -64,7 +64,13 @@ test("filled defaults are exactly the schema's defaults (one source of truth)", 
   const model = { arch: 'mlp', inputDim: 784, classes: 10 };
   const written = [
     { name: 'a', model: { arch: 'mlp', inputDim: 64, classes: 10 }, task: { dataset: 'teacher' }, adapter: { kind: 'lora' } },
-    { name: 'b', model: { arch: 'transformer', inputDim: 28, seqLen: 28, dModel: 32, classes: 10 }, task: { dataset: 'mnist' }, adapter: { kind: 'lora' }, pretrain: { task: { dataset: 'fashion-mnist' } } },
+    {
+      name: 'b',
+      model: { arch: 'transformer', inputDim: 28, seqLen: 28, dModel: 32, classes: 10 },
+      task: { dataset: 'mnist' },
+      adapter: { kind: 'lora' },
+      pretrain: { task: { dataset: 'fashion-mnist' } },
+    },
     { name: 'c', model: { arch: 'mlp', inputDim: 64, classes: 10 }, task: { dataset: 'digits' }, adapter: { kind: 'head' } },
     { name: 'd', model: { ...model, inputDim: 2000, classes: 2 }, task: { dataset: 'sentiment' }, adapter: { kind: 'lora' } },
     { name: 'e', model: { arch: 'use-lite', classes: 2 }, task: { dataset: 'spam', options: { features: 'text' } }, adapter: { kind: 'lora' } },
@@ -73,7 +79,16 @@ test("filled defaults are exactly the schema's defaults (one source of truth)", 
   ];
   const seen: string[] = [];
   for (const object of written) checkDefaults(parseExperiment(JSON.stringify(object), 'x'), object, ROOT_SCHEMA, '', seen);
-  for (const path of ['/train/lr', '/model/activation', '/task/options/vocabSize', '/task/options/delimiter', '/pretrain/train/epochs', '/adapter/scaling', '/backend', '/model/maxTokens']) {
+  for (const path of [
+    '/train/lr',
+    '/model/activation',
+    '/task/options/vocabSize',
+    '/task/options/delimiter',
+    '/pretrain/train/epochs',
+    '/adapter/scaling',
+    '/backend',
+    '/model/maxTokens',
+  ]) {
     assert.ok(seen.includes(path), `${path} was checked`);
   }
 });

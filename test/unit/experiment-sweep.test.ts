@@ -40,8 +40,12 @@ test('the grid is the Cartesian product, keys in file order, the last varying fa
   const runs = expandSweep(config, FILE);
   assert.equal(runs.length, 24);
   const expected: unknown[] = [];
-  for (const kind of sweep['adapter.kind']) for (const rank of sweep['adapter.rank']) for (const seed of sweep.seed) expected.push({ 'adapter.kind': kind, 'adapter.rank': rank, seed });
-  assert.deepEqual(runs.map((r) => r.sweepPoint), expected);
+  for (const kind of sweep['adapter.kind'])
+    for (const rank of sweep['adapter.rank']) for (const seed of sweep.seed) expected.push({ 'adapter.kind': kind, 'adapter.rank': rank, seed });
+  assert.deepEqual(
+    runs.map((r) => r.sweepPoint),
+    expected,
+  );
   for (const run of runs) {
     assert.equal(run.config.adapter.kind, run.sweepPoint['adapter.kind']);
     assert.equal(run.config.adapter.rank, run.sweepPoint['adapter.rank']);
@@ -49,16 +53,35 @@ test('the grid is the Cartesian product, keys in file order, the last varying fa
   }
   // Key order is the file's, not alphabetical.
   const reordered = expandSweep(parseExperiment(JSON.stringify({ ...base, sweep: { seed: [0, 1], 'adapter.kind': ['lora', 'symlora'] } }), FILE));
-  assert.deepEqual(reordered.map((r) => [r.sweepPoint.seed, r.sweepPoint['adapter.kind']]), [[0, 'lora'], [0, 'symlora'], [1, 'lora'], [1, 'symlora']]);
+  assert.deepEqual(
+    reordered.map((r) => [r.sweepPoint.seed, r.sweepPoint['adapter.kind']]),
+    [
+      [0, 'lora'],
+      [0, 'symlora'],
+      [1, 'lora'],
+      [1, 'symlora'],
+    ],
+  );
 });
 
 test('swept values act as if written in the file: derived defaults follow them', () => {
   const runs = expandSweep(parseExperiment(JSON.stringify({ ...base, sweep: { 'adapter.rank': [2, 8], 'model.arch': ['mlp'] } }), FILE));
-  assert.deepEqual(runs.map((r) => r.config.adapter.alpha), [2, 8]);
-  const fixedAlpha = expandSweep(parseExperiment(JSON.stringify({ ...base, adapter: { kind: 'lora', rank: 4, alpha: 16 }, sweep: { 'adapter.rank': [2, 8] } }), FILE));
-  assert.deepEqual(fixedAlpha.map((r) => r.config.adapter.alpha), [16, 16]);
+  assert.deepEqual(
+    runs.map((r) => r.config.adapter.alpha),
+    [2, 8],
+  );
+  const fixedAlpha = expandSweep(
+    parseExperiment(JSON.stringify({ ...base, adapter: { kind: 'lora', rank: 4, alpha: 16 }, sweep: { 'adapter.rank': [2, 8] } }), FILE),
+  );
+  assert.deepEqual(
+    fixedAlpha.map((r) => r.config.adapter.alpha),
+    [16, 16],
+  );
   const sizes = expandSweep(parseExperiment(JSON.stringify({ ...base, sweep: { 'task.trainSize': [100, 1000] } }), FILE));
-  assert.deepEqual(sizes.map((r) => r.config.task.valSize), [10, 100]);
+  assert.deepEqual(
+    sizes.map((r) => r.config.task.valSize),
+    [10, 100],
+  );
 });
 
 test('fields missing from the file, whole objects and the model can be swept', () => {
@@ -69,7 +92,10 @@ test('fields missing from the file, whole objects and the model can be swept', (
         sweep: {
           'train.lr': [0.01, 0.001],
           'task.shift': [{ kind: 'symmetric' }, { kind: 'asymmetric', rank: 2 }],
-          'model.hidden': [[64, 64], [32, 32]],
+          'model.hidden': [
+            [64, 64],
+            [32, 32],
+          ],
         },
       }),
       FILE,
@@ -90,7 +116,10 @@ test('a config built in code (no source object) expands too', () => {
   const config = structuredClone(parseExperiment(JSON.stringify(base), FILE)) as ExperimentConfig;
   config.sweep = { seed: [3, 4] };
   const runs = expandSweep(config);
-  assert.deepEqual(runs.map((r) => r.config.seed), [3, 4]);
+  assert.deepEqual(
+    runs.map((r) => r.config.seed),
+    [3, 4],
+  );
   assert.equal(runs[0].sourceFile, undefined);
 });
 
@@ -137,9 +166,37 @@ test('an invalid sweep value is reported at that value, naming the sweep point',
 });
 
 test('a point that fails only in combination points at the sweep', () => {
-  const error = errorOf(() => parseExperiment(JSON.stringify({ ...base, adapter: { kind: 'lora', rank: 16 }, sweep: { 'model.hidden': [[32, 32], [8, 8]] } }), FILE));
+  const error = errorOf(() =>
+    parseExperiment(
+      JSON.stringify({
+        ...base,
+        adapter: { kind: 'lora', rank: 16 },
+        sweep: {
+          'model.hidden': [
+            [32, 32],
+            [8, 8],
+          ],
+        },
+      }),
+      FILE,
+    ),
+  );
   assert.equal(error.issues[0].path, '/sweep/model.hidden/1');
-  const combo = errorOf(() => parseExperiment(JSON.stringify({ ...base, sweep: { 'adapter.rank': [8, 16], 'model.hidden': [[32, 32], [12, 12]] } }), FILE));
+  const combo = errorOf(() =>
+    parseExperiment(
+      JSON.stringify({
+        ...base,
+        sweep: {
+          'adapter.rank': [8, 16],
+          'model.hidden': [
+            [32, 32],
+            [12, 12],
+          ],
+        },
+      }),
+      FILE,
+    ),
+  );
   assert.ok(combo.issues.every((i) => i.path.startsWith('/sweep')));
   assert.match(combo.message, /sweep point \{"adapter.rank":16,"model.hidden":\[12,12\]\}/);
 });
@@ -162,7 +219,10 @@ test('independent keys are checked value by value, yet a bad value is still caug
   const config = parseExperiment(JSON.stringify({ ...base, sweep: { 'adapter.rank': [1, 2, 4, 8, 16], seed: seeds, 'train.lr': [0.1, 0.01] } }), FILE);
   assert.equal(countRuns(config), 10_000);
   const badLr = errorOf(() => parseExperiment(JSON.stringify({ ...base, sweep: { 'adapter.rank': [1, 2], seed: [0, 1], 'train.lr': [0.1, 20] } }), FILE));
-  assert.deepEqual(badLr.issues.map((i) => i.path), ['/sweep/train.lr/1']);
+  assert.deepEqual(
+    badLr.issues.map((i) => i.path),
+    ['/sweep/train.lr/1'],
+  );
   const badSeed = errorOf(() => parseExperiment(JSON.stringify({ ...base, sweep: { seed: [0, -5], 'adapter.rank': [1, 64] } }), FILE));
   assert.deepEqual(badSeed.issues.map((i) => i.path).sort(), ['/sweep/adapter.rank/1', '/sweep/seed/1']);
 });

@@ -41,7 +41,11 @@ function positionOf(text: string, needle: string, shift = 0): string {
 
 test('the precompiled validator was generated from the schema as it is now', () => {
   const current = createHash('sha256').update(readFileSync('schemas/experiment.schema.json')).digest('hex');
-  assert.equal(schemaHash, current, 'schemas/experiment.schema.json changed since the validator was generated: run `npm run build` (or node scripts/gen-validator.mjs)');
+  assert.equal(
+    schemaHash,
+    current,
+    'schemas/experiment.schema.json changed since the validator was generated: run `npm run build` (or node scripts/gen-validator.mjs)',
+  );
 });
 
 test('a minimal file gets every default, matching ExperimentConfig', () => {
@@ -60,8 +64,17 @@ test('a minimal file gets every default, matching ExperimentConfig', () => {
     },
     adapter: { kind: 'symlora', rank: 4, alpha: 4, scaling: 'alpha/r', targets: ['hidden.*'], nonSquare: 'skip', init: 'zero', trainHead: true },
     train: {
-      epochs: 10, batchSize: 64, lr: 0.001, optimizer: 'adam', weightDecay: 0, schedule: 'constant',
-      warmupSteps: 0, evalEvery: 0, spectrumEvery: 0, checkpointEvery: 0, gradClip: 0,
+      epochs: 10,
+      batchSize: 64,
+      lr: 0.001,
+      optimizer: 'adam',
+      weightDecay: 0,
+      schedule: 'constant',
+      warmupSteps: 0,
+      evalEvery: 0,
+      spectrumEvery: 0,
+      checkpointEvery: 0,
+      gradClip: 0,
     },
     seed: 0,
     backend: 'auto',
@@ -124,7 +137,10 @@ test('a wrong value is reported as file:line:col /json/path: message', () => {
   const text = JSON.stringify({ ...minimal, adapter: { kind: 'lora', rank: 0 } }, null, 2);
   const error = errorOf(() => parseExperiment(text, FILE));
   assert.equal(error.message, `${FILE}:${positionOf(text, '"rank": 0', 8)} /adapter/rank: must be ≥ 1 (got 0)`);
-  assert.deepEqual(error.issues.map((i) => i.path), ['/adapter/rank']);
+  assert.deepEqual(
+    error.issues.map((i) => i.path),
+    ['/adapter/rank'],
+  );
 });
 
 test('unknown keys are rejected everywhere, pointing at the key and listing the allowed ones', () => {
@@ -143,8 +159,14 @@ test('unknown keys are rejected everywhere, pointing at the key and listing the 
     assert.match(issue.message, /^unknown property ".*"(; did you mean ".*"\?)? \(allowed: /);
     assert.equal(`${issue.line}:${issue.column}`, positionOf(text, key));
   }
-  assert.match(errorOf(() => parseExperiment(JSON.stringify({ ...minimal, adapter: { kind: 'lora', ranks: 4 } }), FILE)).message, /unknown property "ranks"; did you mean "rank"\? \(allowed: kind, rank, alpha/);
-  assert.match(errorOf(() => parseExperiment(JSON.stringify({ ...minimal, adapter: { kind: 'LoRA' } }), FILE)).message, /\(got "LoRA"\); did you mean "lora"\?$/);
+  assert.match(
+    errorOf(() => parseExperiment(JSON.stringify({ ...minimal, adapter: { kind: 'lora', ranks: 4 } }), FILE)).message,
+    /unknown property "ranks"; did you mean "rank"\? \(allowed: kind, rank, alpha/,
+  );
+  assert.match(
+    errorOf(() => parseExperiment(JSON.stringify({ ...minimal, adapter: { kind: 'LoRA' } }), FILE)).message,
+    /\(got "LoRA"\); did you mean "lora"\?$/,
+  );
   assert.doesNotMatch(errorOf(() => parseExperiment(JSON.stringify({ ...minimal, zzzzzz: 1 }), FILE)).message, /did you mean/);
 });
 
@@ -154,9 +176,15 @@ test('a wrong discriminator says which values are allowed, once', () => {
   assert.equal(error.issues.length, 1);
   assert.equal(error.message, `${FILE}:${positionOf(text, '"cnn"')} /model/arch: must be one of "mlp", "transformer", "use-lite" (got "cnn")`);
   const task = errorOf(() => parseExperiment(JSON.stringify({ ...minimal, task: { dataset: 'cifar' } }), FILE));
-  assert.match(task.message, /\/task\/dataset: must be one of "teacher", "mnist", "digits", "fashion-mnist", "sentiment", "spam", "csv", "jsonl" \(got "cifar"\)/);
+  assert.match(
+    task.message,
+    /\/task\/dataset: must be one of "teacher", "mnist", "digits", "fashion-mnist", "sentiment", "spam", "csv", "jsonl" \(got "cifar"\)/,
+  );
   const missing = errorOf(() => parseExperiment(JSON.stringify({ ...minimal, model: { inputDim: 3 } }), FILE));
-  assert.deepEqual(missing.issues.map((i) => [i.path, i.message]), [['/model/arch', 'missing required property "arch"']]);
+  assert.deepEqual(
+    missing.issues.map((i) => [i.path, i.message]),
+    [['/model/arch', 'missing required property "arch"']],
+  );
 });
 
 test('errors inside a discriminated branch name the field and the expectation', () => {
@@ -213,9 +241,13 @@ test('JSON syntax errors get file:line:col and the JSON path being parsed', () =
 });
 
 test('a "__proto__" key is an unknown key, not a prototype', () => {
-  const text = '{"name": "p", "__proto__": {"polluted": true}, "model": {"arch": "mlp", "inputDim": 4, "classes": 2}, "task": {"dataset": "teacher"}, "adapter": {"kind": "lora"}}';
+  const text =
+    '{"name": "p", "__proto__": {"polluted": true}, "model": {"arch": "mlp", "inputDim": 4, "classes": 2}, "task": {"dataset": "teacher"}, "adapter": {"kind": "lora"}}';
   const error = errorOf(() => parseExperiment(text, FILE));
-  assert.deepEqual(error.issues.map((i) => i.path), ['/__proto__']);
+  assert.deepEqual(
+    error.issues.map((i) => i.path),
+    ['/__proto__'],
+  );
   assert.equal(({} as Record<string, unknown>).polluted, undefined);
 });
 
@@ -234,10 +266,13 @@ test('deep nesting is rejected with a path, without exhausting the stack', () =>
 
 test('objects built in code: NaN, Infinity and non-JSON values are rejected by path', () => {
   const error = errorOf(() => validateExperimentObject({ ...minimal, train: { lr: Number.NaN }, seed: Infinity }, 'code'));
-  assert.deepEqual(error.issues.map((i) => [i.path, i.message]), [
-    ['/train/lr', 'must be a finite number (got NaN)'],
-    ['/seed', 'must be a finite number (got Infinity)'],
-  ]);
+  assert.deepEqual(
+    error.issues.map((i) => [i.path, i.message]),
+    [
+      ['/train/lr', 'must be a finite number (got NaN)'],
+      ['/seed', 'must be a finite number (got Infinity)'],
+    ],
+  );
   assert.match(errorOf(() => validateExperimentObject({ ...minimal, name: () => 1 }, 'code')).message, /\/name: must be a JSON value \(got function\)/);
   assert.match(errorOf(() => validateExperimentObject('text', 'code')).message, /\(document\): must be an object/);
 });
@@ -257,9 +292,12 @@ test('analyzeExperiment returns errors with offsets in source order and never th
   const text = JSON.stringify({ ...minimal, seed: 'x', adapter: { kind: 'lora', rank: 0 } }, null, 2);
   const { config, errors } = analyzeExperiment(text);
   assert.equal(config, undefined);
-  assert.deepEqual(errors.map((i) => i.path), ['/adapter/rank', '/seed']);
+  assert.deepEqual(
+    errors.map((i) => i.path),
+    ['/adapter/rank', '/seed'],
+  );
   for (const issue of errors) assert.ok(issue.offset !== undefined && issue.length! >= 1);
-  assert.equal(text.slice(errors[1].offset!, errors[1].offset! + errors[1].length!), '"x"');
+  assert.equal(text.slice(errors[1].offset, errors[1].offset! + errors[1].length!), '"x"');
 });
 
 function exampleFiles(): string[] {

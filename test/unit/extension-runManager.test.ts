@@ -59,7 +59,10 @@ test('a sweep runs to completion, streaming metrics while metrics.jsonl fills', 
     m.on('metrics', (runId, records) => streamed.set(runId, (streamed.get(runId) ?? 0) + records.length));
     const runs = m.start(specs(2));
     assert.equal(runs.length, 2);
-    assert.deepEqual(runs.map((r) => r.status), ['queued', 'queued']);
+    assert.deepEqual(
+      runs.map((r) => r.status),
+      ['queued', 'queued'],
+    );
     await m.whenIdle();
     for (const run of runs) {
       assert.equal(m.get(run.runId)?.status, 'completed');
@@ -74,7 +77,10 @@ test('a sweep runs to completion, streaming metrics while metrics.jsonl fills', 
     const tree = buildRunTree(mergeLiveRows(listRuns(runsDir).map(rowFromSummary), m.all()));
     assert.equal(tree.length, 1);
     assert.equal(tree[0].label, 'mgr-test');
-    assert.deepEqual(tree[0].runs.map((r) => r.row.status), ['completed', 'completed']);
+    assert.deepEqual(
+      tree[0].runs.map((r) => r.row.status),
+      ['completed', 'completed'],
+    );
     assert.equal(m.counts().running + m.counts().queued, 0);
   } finally {
     await m.dispose();
@@ -110,7 +116,7 @@ test('a trainer killed by SIGKILL is marked crashed, on disk too', { skip, timeo
     const record = readRunRecord(run.runDir);
     assert.ok(record.pid && isProcessAlive(record.pid));
     const finished = new Promise<string>((resolve) => m.on('finished', (r) => resolve(r.status)));
-    process.kill(record.pid!, 'SIGKILL');
+    process.kill(record.pid, 'SIGKILL');
     assert.equal(await finished, 'crashed');
     const live = m.get(run.runId)!;
     assert.match(live.error ?? '', /SIGKILL/);
@@ -134,7 +140,9 @@ test('dispose stops every child; concurrency follows the settings live', { skip,
     // the manager may call a run 'running' a moment before its trainer writes the file.
     const written = () => runs.filter((r) => existsSync(join(r.runDir, 'run.json')));
     await until(m, () => written().length === 2);
-    const pids = written().map((r) => readRunRecord(r.runDir).pid).filter((p): p is number => !!p);
+    const pids = written()
+      .map((r) => readRunRecord(r.runDir).pid)
+      .filter((p): p is number => !!p);
     assert.equal(pids.length, 2);
     await m.dispose();
     for (const pid of pids) assert.equal(isProcessAlive(pid), false, `trainer ${pid} outlived dispose()`);
@@ -152,7 +160,10 @@ test('with reuseTrainers on (read live from the settings), one trainer serves a 
     settings.reuseTrainers = true;
     const runs = m.start([...specs(1), ...specs(1)]);
     await m.whenIdle();
-    assert.deepEqual(runs.map((r) => m.get(r.runId)?.status), ['completed', 'completed', 'completed', 'completed']);
+    assert.deepEqual(
+      runs.map((r) => m.get(r.runId)?.status),
+      ['completed', 'completed', 'completed', 'completed'],
+    );
     const pids = new Set(runs.map((r) => readRunRecord(r.runDir).pid));
     assert.equal(pids.size, 1, `4 runs in ${pids.size} processes`);
     // Off again: the next run gets a process of its own.

@@ -3,7 +3,17 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, mkdirSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { buildRunTree, keyMetric, pickKeyMetric, runContextValue, runLabel, runTooltip, statusCounts, formatNumber, type RunRow } from '../../src/extension/runTreeModel';
+import {
+  buildRunTree,
+  keyMetric,
+  pickKeyMetric,
+  runContextValue,
+  runLabel,
+  runTooltip,
+  statusCounts,
+  formatNumber,
+  type RunRow,
+} from '../../src/extension/runTreeModel';
 import { flattenConfig } from '../../src/extension/runRows';
 import { isRunDirOf, resolveRunsDirectory, runDirFor } from '../../src/extension/runsDir';
 import { Coalescer } from '../../src/extension/coalesce';
@@ -17,8 +27,14 @@ test('runs group by experiment, newest experiment first, runs oldest first', () 
     row({ id: 'a1', experiment: 'alpha', createdAt: '2026-01-01', status: 'running' }),
     row({ id: 'x', createdAt: '2026-01-00' }),
   ]);
-  assert.deepEqual(tree.map((e) => e.label), ['beta', 'alpha', '(unnamed experiment)']);
-  assert.deepEqual(tree[1].runs.map((r) => r.row.id), ['a1', 'a2']);
+  assert.deepEqual(
+    tree.map((e) => e.label),
+    ['beta', 'alpha', '(unnamed experiment)'],
+  );
+  assert.deepEqual(
+    tree[1].runs.map((r) => r.row.id),
+    ['a1', 'a2'],
+  );
   assert.equal(tree[1].description, '1 running · 1 completed');
   assert.equal(tree[1].runs[0].icon.id, 'sync~spin');
   assert.equal(tree[1].runs[1].icon.id, 'pass');
@@ -37,7 +53,10 @@ test('every status has its own icon and context value', () => {
 });
 
 test('labels name kind, rank, seed and the other sweep axes', () => {
-  assert.equal(runLabel(row({ adapterKind: 'symlora', rank: 4, seed: 1, sweepPoint: { 'adapter.rank': 4, 'train.lr': 0.01 } })), 'symlora r4 · seed 1 · lr 0.01');
+  assert.equal(
+    runLabel(row({ adapterKind: 'symlora', rank: 4, seed: 1, sweepPoint: { 'adapter.rank': 4, 'train.lr': 0.01 } })),
+    'symlora r4 · seed 1 · lr 0.01',
+  );
   assert.equal(runLabel(row({ adapterKind: 'full', rank: 4 })), 'full');
   assert.equal(runLabel(row({ id: 'bare' })), 'bare');
 });
@@ -93,16 +112,30 @@ test('the coalescer delivers at most once per interval per key, in order, nothin
   const delivered: [string, number[]][] = [];
   const c = new Coalescer<number>(20, (key, items) => delivered.push([key, items]), {
     now: () => now,
-    setTimeout: (fn, ms) => { const t = { at: now + ms, fn, cancelled: false }; timers.push(t); return t; },
-    clearTimeout: (t) => { (t as { cancelled: boolean }).cancelled = true; },
+    setTimeout: (fn, ms) => {
+      const t = { at: now + ms, fn, cancelled: false };
+      timers.push(t);
+      return t;
+    },
+    clearTimeout: (t) => {
+      (t as { cancelled: boolean }).cancelled = true;
+    },
   });
   const advance = (ms: number) => {
     now += ms;
-    for (const t of timers.filter((t) => !t.cancelled && t.at <= now)) { t.cancelled = true; t.fn(); }
+    for (const t of timers.filter((t) => !t.cancelled && t.at <= now)) {
+      t.cancelled = true;
+      t.fn();
+    }
   };
-  c.push('a', [1]);            // first push goes straight through
-  c.push('a', [2]); c.push('a', [3]); c.push('b', [9]);
-  assert.deepEqual(delivered, [['a', [1]], ['b', [9]]]);
+  c.push('a', [1]); // first push goes straight through
+  c.push('a', [2]);
+  c.push('a', [3]);
+  c.push('b', [9]);
+  assert.deepEqual(delivered, [
+    ['a', [1]],
+    ['b', [9]],
+  ]);
   advance(10);
   assert.equal(delivered.length, 2);
   advance(10);

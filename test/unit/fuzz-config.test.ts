@@ -25,15 +25,98 @@ const seeds: Json[] = [
     .filter((f) => f.endsWith('.symlora.json'))
     .map((f) => JSON.parse(readFileSync(join('examples', f), 'utf8')) as Json),
   { name: 'tiny', model: mlp, task: { dataset: 'teacher', trainSize: 300 }, adapter: { kind: 'symlora', rank: 2 }, sweep: { seed: [0, 1] } },
-  { name: 'tr', model: { arch: 'transformer', inputDim: 8, seqLen: 8, dModel: 16, heads: 2, layers: 1, classes: 4 }, task: { dataset: 'teacher' }, adapter: { kind: 'lora', rank: 2 } },
-  { name: 'mn', model: { ...mlp, inputDim: 196 }, task: { dataset: 'mnist', options: { imageSize: 14, classes: [1, 7] } }, adapter: { kind: 'lora', targets: ['hidden.1'] } },
-  { name: 'se', model: { arch: 'use-lite', classes: 2 }, task: { dataset: 'sentiment', options: { domains: ['imdb'], features: 'text' }, trainSize: 500 }, adapter: { kind: 'symlora' } },
-  { name: 'cs', model: { ...mlp, inputDim: 3 }, task: { dataset: 'csv', options: { file: 'd.csv', labelColumn: 'y', featureColumns: ['a', 'b', 'c'] } }, adapter: { kind: 'head' } },
-  { name: 'pt', model: { ...mlp, inputDim: 784 }, pretrain: { task: { dataset: 'mnist' } }, task: { dataset: 'fashion-mnist', trainSize: 1000 }, adapter: { kind: 'lora', targets: ['hidden.1'] }, train: { schedule: 'cosine', warmupSteps: 10 } },
+  {
+    name: 'tr',
+    model: { arch: 'transformer', inputDim: 8, seqLen: 8, dModel: 16, heads: 2, layers: 1, classes: 4 },
+    task: { dataset: 'teacher' },
+    adapter: { kind: 'lora', rank: 2 },
+  },
+  {
+    name: 'mn',
+    model: { ...mlp, inputDim: 196 },
+    task: { dataset: 'mnist', options: { imageSize: 14, classes: [1, 7] } },
+    adapter: { kind: 'lora', targets: ['hidden.1'] },
+  },
+  {
+    name: 'se',
+    model: { arch: 'use-lite', classes: 2 },
+    task: { dataset: 'sentiment', options: { domains: ['imdb'], features: 'text' }, trainSize: 500 },
+    adapter: { kind: 'symlora' },
+  },
+  {
+    name: 'cs',
+    model: { ...mlp, inputDim: 3 },
+    task: { dataset: 'csv', options: { file: 'd.csv', labelColumn: 'y', featureColumns: ['a', 'b', 'c'] } },
+    adapter: { kind: 'head' },
+  },
+  {
+    name: 'pt',
+    model: { ...mlp, inputDim: 784 },
+    pretrain: { task: { dataset: 'mnist' } },
+    task: { dataset: 'fashion-mnist', trainSize: 1000 },
+    adapter: { kind: 'lora', targets: ['hidden.1'] },
+    train: { schedule: 'cosine', warmupSteps: 10 },
+  },
 ];
 
-const KEYS = ['name', 'model', 'arch', 'inputDim', 'hidden', 'classes', 'task', 'dataset', 'options', 'shift', 'rank', 'kind', 'adapter', 'targets', 'alpha', 'train', 'lr', 'epochs', 'batchSize', 'seed', 'sweep', 'adapter.rank', 'seed', 'train.lr', '__proto__', 'constructor', 'x'.repeat(300), ''];
-const WORDS = ['lora', 'symlora', 'full', 'head', 'none', 'mlp', 'transformer', 'use-lite', 'teacher', 'mnist', 'digits', 'csv', 'symmetric', 'antisymmetric', 'hidden.*', 'encoder.*.attn.*', 'head', 'auto', 'wasm', 'cosine', 'adamw', '../../etc/passwd', '\u0000', '', 'é☃𝄞', 'a'.repeat(20_000)];
+const KEYS = [
+  'name',
+  'model',
+  'arch',
+  'inputDim',
+  'hidden',
+  'classes',
+  'task',
+  'dataset',
+  'options',
+  'shift',
+  'rank',
+  'kind',
+  'adapter',
+  'targets',
+  'alpha',
+  'train',
+  'lr',
+  'epochs',
+  'batchSize',
+  'seed',
+  'sweep',
+  'adapter.rank',
+  'seed',
+  'train.lr',
+  '__proto__',
+  'constructor',
+  'x'.repeat(300),
+  '',
+];
+const WORDS = [
+  'lora',
+  'symlora',
+  'full',
+  'head',
+  'none',
+  'mlp',
+  'transformer',
+  'use-lite',
+  'teacher',
+  'mnist',
+  'digits',
+  'csv',
+  'symmetric',
+  'antisymmetric',
+  'hidden.*',
+  'encoder.*.attn.*',
+  'head',
+  'auto',
+  'wasm',
+  'cosine',
+  'adamw',
+  '../../etc/passwd',
+  '\u0000',
+  '',
+  'é☃𝄞',
+  'a'.repeat(20_000),
+];
 const NUMBERS = [0, -1, 1, 2, 4, 8, 64, 0.5, 1e-300, 65536, 65537, 4096, 4097, 10_000, 1e7, 2 ** 31, 2 ** 53, 1e308, -1e308, 5e-324];
 
 class Mutator {
@@ -70,7 +153,7 @@ class Mutator {
     const walk = (v: Json, depth: number) => {
       if (v && typeof v === 'object' && depth < 8) {
         out.push(v);
-        for (const child of Object.values(v)) walk(child as Json, depth + 1);
+        for (const child of Object.values(v)) walk(child, depth + 1);
       }
     };
     walk(root, 0);
@@ -88,11 +171,13 @@ class Mutator {
     else if (op === 1) delete record[key];
     else if (op === 2) Object.defineProperty(record, this.pick(KEYS), { value: this.value(), enumerable: true, writable: true, configurable: true });
     else if (op === 3 && typeof record[key] === 'number') record[key] = this.pick(NUMBERS) * (this.rng.next() < 0.5 ? 1 : -1);
-    else if (op === 4) record[key] = JSON.stringify(record[key] ?? null); // right value, wrong type
+    else if (op === 4)
+      record[key] = JSON.stringify(record[key] ?? null); // right value, wrong type
     else if (!Array.isArray(root) && root && typeof root === 'object') {
       const current = root.sweep;
       const sweep = (current && typeof current === 'object' && !Array.isArray(current) ? current : {}) as Record<string, Json>;
-      sweep[this.pick(['adapter.rank', 'adapter.kind', 'seed', 'train.lr', 'model.hidden', 'task.trainSize', 'adapter.targets', 'bogus.key', 'model.arch'])] = Array.from({ length: 1 + this.int(2) }, () => this.value(2));
+      sweep[this.pick(['adapter.rank', 'adapter.kind', 'seed', 'train.lr', 'model.hidden', 'task.trainSize', 'adapter.targets', 'bogus.key', 'model.arch'])] =
+        Array.from({ length: 1 + this.int(2) }, () => this.value(2));
       root.sweep = sweep;
     }
     return root;
@@ -105,7 +190,11 @@ class Mutator {
         const numbers = [...text.matchAll(/-?\d+(\.\d+)?(e[+-]?\d+)?/gi)];
         if (!numbers.length) return text + 'NaN';
         const m = this.pick(numbers);
-        return text.slice(0, m.index) + this.pick(['NaN', 'Infinity', '-Infinity', '1e999', '-1e999', '0x10', '01', '.5', '1.', '+1']) + text.slice(m.index! + m[0].length);
+        return (
+          text.slice(0, m.index) +
+          this.pick(['NaN', 'Infinity', '-Infinity', '1e999', '-1e999', '0x10', '01', '.5', '1.', '+1']) +
+          text.slice(m.index + m[0].length)
+        );
       }
       case 1:
         return text.slice(0, at);
@@ -147,7 +236,13 @@ function check(run: () => ReturnType<typeof parseExperiment>, label: string, tal
       assert.equal(typeof issue.path, 'string', label);
       assert.ok(issue.path === '' || issue.path.startsWith('/'), `${label}: bad pointer ${issue.path}`);
       assert.ok(issue.message.length > 0, label);
-      tally.kinds.add(issue.message.replace(/^sweep point .*?: \S*: /, 'sweep: ').split(/[ (]/).slice(0, 3).join(' '));
+      tally.kinds.add(
+        issue.message
+          .replace(/^sweep point .*?: \S*: /, 'sweep: ')
+          .split(/[ (]/)
+          .slice(0, 3)
+          .join(' '),
+      );
     }
     tally.errors++;
     return;

@@ -22,15 +22,18 @@ function seeds(): Buffer[] {
   return [
     writeSafetensors({}),
     writeSafetensors({ x: { dtype: 'F32', shape: [2, 3], data: [1, 2, 3, 4, 5, 6] } }, { format: 'pt' }),
-    writeSafetensors({
-      'layer.Q': { dtype: 'F32', shape: [8, 2], data: Array.from({ length: 16 }, (_, i) => i / 3) },
-      'layer.lambda': { dtype: 'F32', shape: [2], data: [0.5, -0.25] },
-      h: { dtype: 'F16', shape: [3], data: [1, 2, 3] },
-      b: { dtype: 'BF16', shape: [1, 2], data: [1, -1] },
-      d: { dtype: 'F64', shape: [1], data: [Math.E] },
-      i: { dtype: 'I64', shape: [2], data: [1, -1] },
-      z: { dtype: 'I32', shape: [0], data: [] },
-    }, { format: 'symlora-lab', version: '1', layers: '[]' }),
+    writeSafetensors(
+      {
+        'layer.Q': { dtype: 'F32', shape: [8, 2], data: Array.from({ length: 16 }, (_, i) => i / 3) },
+        'layer.lambda': { dtype: 'F32', shape: [2], data: [0.5, -0.25] },
+        h: { dtype: 'F16', shape: [3], data: [1, 2, 3] },
+        b: { dtype: 'BF16', shape: [1, 2], data: [1, -1] },
+        d: { dtype: 'F64', shape: [1], data: [Math.E] },
+        i: { dtype: 'I64', shape: [2], data: [1, -1] },
+        z: { dtype: 'I32', shape: [0], data: [] },
+      },
+      { format: 'symlora-lab', version: '1', layers: '[]' },
+    ),
   ];
 }
 
@@ -44,15 +47,36 @@ function mangleHeader(file: Buffer): Buffer {
   const name = names.length ? pick(rng, names) : 'new';
   const entry = (header[name] ??= { dtype: 'F32', shape: [1], data_offsets: [0, 4] });
   switch (rng.int(9)) {
-    case 0: entry.dtype = pick(rng, ['F8_E4M3', 'f32', '', 'U64', 'BOOL', 'I8', 7, null]); break;
-    case 1: entry.shape = Array.from({ length: rng.int(4) }, () => pick(rng, INTERESTING_NUMBERS)); break;
-    case 2: entry.data_offsets = [pick(rng, INTERESTING_NUMBERS), pick(rng, INTERESTING_NUMBERS)]; break;
-    case 3: delete entry[pick(rng, ['dtype', 'shape', 'data_offsets'])]; break;
-    case 4: header[name] = pick(rng, [[], 'x', 3, null, { nested: { deeper: [] } }]) as never; break;
-    case 5: header.__metadata__ = pick(rng, [{ a: 1 }, [], 'str', { ok: 'yes' }, null]) as never; break;
-    case 6: header[`copy-${rng.int(9)}`] = { ...entry }; break;
-    case 7: entry.data_offsets = [(entry.data_offsets as number[] | undefined)?.[0] ?? 0, ((entry.data_offsets as number[] | undefined)?.[1] ?? 0) + pick(rng, [-4, -1, 1, 4])]; break;
-    default: entry.shape = [...((entry.shape as number[] | undefined) ?? []), pick(rng, [0, 1, 2])]; break;
+    case 0:
+      entry.dtype = pick(rng, ['F8_E4M3', 'f32', '', 'U64', 'BOOL', 'I8', 7, null]);
+      break;
+    case 1:
+      entry.shape = Array.from({ length: rng.int(4) }, () => pick(rng, INTERESTING_NUMBERS));
+      break;
+    case 2:
+      entry.data_offsets = [pick(rng, INTERESTING_NUMBERS), pick(rng, INTERESTING_NUMBERS)];
+      break;
+    case 3:
+      delete entry[pick(rng, ['dtype', 'shape', 'data_offsets'])];
+      break;
+    case 4:
+      header[name] = pick(rng, [[], 'x', 3, null, { nested: { deeper: [] } }]) as never;
+      break;
+    case 5:
+      header.__metadata__ = pick(rng, [{ a: 1 }, [], 'str', { ok: 'yes' }, null]) as never;
+      break;
+    case 6:
+      header[`copy-${rng.int(9)}`] = { ...entry };
+      break;
+    case 7:
+      entry.data_offsets = [
+        (entry.data_offsets as number[] | undefined)?.[0] ?? 0,
+        ((entry.data_offsets as number[] | undefined)?.[1] ?? 0) + pick(rng, [-4, -1, 1, 4]),
+      ];
+      break;
+    default:
+      entry.shape = [...((entry.shape as number[] | undefined) ?? []), pick(rng, [0, 1, 2])];
+      break;
   }
   const json = Buffer.from(JSON.stringify(header));
   const prefix = Buffer.alloc(8);
@@ -63,25 +87,34 @@ function mangleHeader(file: Buffer): Buffer {
 function mutate(seed: Buffer): Buffer {
   const b = Buffer.from(seed);
   switch (rng.int(7)) {
-    case 0: return b.subarray(0, rng.int(b.length)); // truncate
-    case 1: { // flip 1–8 bits anywhere
-      for (let k = 1 + rng.int(8); k > 0; k--) { const i = rng.int(b.length); b[i]! ^= 1 << rng.int(8); }
+    case 0:
+      return b.subarray(0, rng.int(b.length)); // truncate
+    case 1: {
+      // flip 1–8 bits anywhere
+      for (let k = 1 + rng.int(8); k > 0; k--) {
+        const i = rng.int(b.length);
+        b[i] ^= 1 << rng.int(8);
+      }
       return b;
     }
-    case 2: { // flip bits in the length prefix
-      b[rng.int(8)]! ^= 1 << rng.int(8);
+    case 2: {
+      // flip bits in the length prefix
+      b[rng.int(8)] ^= 1 << rng.int(8);
       return b;
     }
-    case 3: { // random declared header length
+    case 3: {
+      // random declared header length
       b.writeBigUInt64LE(pick(rng, [0n, 1n, 2n ** 64n - 1n, 2n ** 40n, BigInt(rng.int(b.length + 16)), 100n * 1024n * 1024n + 1n]));
       return b;
     }
-    case 4: { // overwrite a run of bytes with random ones
+    case 4: {
+      // overwrite a run of bytes with random ones
       const start = rng.int(b.length);
       for (let i = start; i < Math.min(b.length, start + 1 + rng.int(16)); i++) b[i] = rng.int(256);
       return b;
     }
-    case 5: return Buffer.concat([b, Buffer.from(Array.from({ length: 1 + rng.int(12) }, () => rng.int(256)))]); // trailing garbage
+    case 5:
+      return Buffer.concat([b, Buffer.from(Array.from({ length: 1 + rng.int(12) }, () => rng.int(256)))]); // trailing garbage
     default:
       try {
         return mangleHeader(seed);
@@ -150,7 +183,10 @@ test(`fuzz: ${CASES} mutated safetensors files parse consistently or throw Safet
       assert.deepEqual(fromBuffer, fromFile, `case ${i}: file and buffer readers disagree`);
       if (fromFile.ok) accepted++;
       else {
-        const reason = fromFile.message.replace(/[0-9]+/g, 'N').replace(/"[^"]*"/g, 'S').slice(0, 40);
+        const reason = fromFile.message
+          .replace(/[0-9]+/g, 'N')
+          .replace(/"[^"]*"/g, 'S')
+          .slice(0, 40);
         reasons.set(reason, (reasons.get(reason) ?? 0) + 1);
       }
       const mem = process.memoryUsage();
@@ -183,7 +219,10 @@ function mangleMetadata(file: Buffer): Buffer {
     value.replace(/"(lora|symlora)"/, pick(rng, ['"dora"', '1', 'null', '"symlora"', '"lora"'])),
     value.replace(/"scale":[^,}]+/, pick(rng, ['"scale":"x"', '"scale":1e999', '"scale":-2'])),
     value.replace(/"name":"[^"]*"/, pick(rng, ['"name":""', '"name":"nope"', '"name":7'])),
-    '[]', '{}', 'null', '[{}]',
+    '[]',
+    '{}',
+    'null',
+    '[{}]',
   ]);
   const json = Buffer.from(JSON.stringify(header));
   const prefix = Buffer.alloc(8);

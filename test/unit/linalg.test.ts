@@ -19,7 +19,6 @@ import { thinQr } from '../../src/core/linalg/dense';
 import type { LoraLayerWeights, SymLoraLayerWeights } from '../../src/core/io/adapterFile';
 import { randomArray, Rng } from '../helpers/random';
 
-
 /** Full eigenvalues of a dense symmetric matrix, sorted by |value| descending. */
 function fullEigenvalues(m: Matrix): number[] {
   const sym = m.add(m.transpose()).mul(0.5);
@@ -34,17 +33,23 @@ function assertClose(actual: number[], expected: number[], tol: number, label: s
   assert.equal(actual.length, expected.length, `${label}: length`);
   const scale = Math.max(1e-300, ...expected.map(Math.abs));
   actual.forEach((v, i) => {
-    assert.ok(Math.abs(v - expected[i]!) <= tol * scale, `${label}[${i}]: ${v} vs ${expected[i]} (scale ${scale})`);
+    assert.ok(Math.abs(v - expected[i]) <= tol * scale, `${label}[${i}]: ${v} vs ${expected[i]} (scale ${scale})`);
   });
 }
 
 function column(data: Float64Array, n: number, cols: number, j: number): Matrix {
-  return Matrix.columnVector(Array.from({ length: n }, (_, i) => data[i * cols + j]!));
+  return Matrix.columnVector(Array.from({ length: n }, (_, i) => data[i * cols + j]));
 }
 
 test('symloraEigen matches the full eigen-decomposition of s·Q·diag(λ)·Qᵀ', () => {
   const rng = new Rng(1);
-  for (const [n, r] of [[16, 1], [32, 4], [64, 8], [128, 8], [128, 16]] as const) {
+  for (const [n, r] of [
+    [16, 1],
+    [32, 4],
+    [64, 8],
+    [128, 8],
+    [128, 16],
+  ] as const) {
     const Q = randomArray(n * r, rng);
     const lambda = Float32Array.from({ length: r }, (_, i) => (i % 2 ? -1 : 1) * (0.2 + rng.next()));
     const scale = 0.75;
@@ -58,7 +63,7 @@ test('symloraEigen matches the full eigen-decomposition of s·Q·diag(λ)·Qᵀ'
       const v = column(eig.vectors, n, r, j);
       assert.ok(Math.abs(v.norm() - 1) < 1e-9, 'unit eigenvector');
       const residual = dense.mmul(v).sub(v.clone().mul(mu)).norm();
-      assert.ok(residual < 1e-9 * Math.abs(full[0]!), `residual ${residual} for eigenvalue ${mu}`);
+      assert.ok(residual < 1e-9 * Math.abs(full[0]), `residual ${residual} for eigenvalue ${mu}`);
     });
   }
 });
@@ -70,8 +75,18 @@ test('symloraEigen: scale multiplies the eigenvalues, a negative scale flips the
   const Q = randomArray(n * r, rng);
   const lambda = randomArray(r, rng);
   const one = symloraEigen(Q, lambda, n, r, 1).values;
-  assertClose(symloraEigen(Q, lambda, n, r, 2.5).values, one.map((v) => 2.5 * v), 1e-12, 'scaled');
-  assertClose(symloraEigen(Q, lambda, n, r, -1).values, one.map((v) => -v), 1e-12, 'negated');
+  assertClose(
+    symloraEigen(Q, lambda, n, r, 2.5).values,
+    one.map((v) => 2.5 * v),
+    1e-12,
+    'scaled',
+  );
+  assertClose(
+    symloraEigen(Q, lambda, n, r, -1).values,
+    one.map((v) => -v),
+    1e-12,
+    'negated',
+  );
 });
 
 test('symloraEigen with r > n falls back to a dense problem and still agrees', () => {
@@ -86,7 +101,13 @@ test('symloraEigen with r > n falls back to a dense problem and still agrees', (
 
 test('loraSingular matches the full SVD of s·B·A, square and rectangular', () => {
   const rng = new Rng(4);
-  for (const [out, inp, r] of [[64, 64, 8], [96, 48, 4], [48, 128, 8], [128, 128, 16], [20, 20, 1]] as const) {
+  for (const [out, inp, r] of [
+    [64, 64, 8],
+    [96, 48, 4],
+    [48, 128, 8],
+    [128, 128, 16],
+    [20, 20, 1],
+  ] as const) {
     const A = randomArray(r * inp, rng);
     const B = randomArray(out * r, rng);
     const scale = 2 / r;
@@ -97,7 +118,7 @@ test('loraSingular matches the full SVD of s·B·A, square and rectangular', () 
       const u = column(sv.left, out, r, j);
       const v = column(sv.right, inp, r, j);
       const residual = dense.mmul(v).sub(u.mul(sigma)).norm();
-      assert.ok(residual < 1e-9 * sv.values[0]!, `Δ·v = σ·u residual ${residual}`);
+      assert.ok(residual < 1e-9 * sv.values[0], `Δ·v = σ·u residual ${residual}`);
     });
   }
 });
@@ -111,7 +132,12 @@ test('loraSingular: zero B (LoRA at initialisation) gives zero singular values a
 
 test('loraSymmetricEigen matches the eigenvalues of ½(ΔW + ΔWᵀ) (rank ≤ 2r)', () => {
   const rng = new Rng(6);
-  for (const [n, r] of [[32, 2], [64, 8], [128, 8], [10, 7]] as const) {
+  for (const [n, r] of [
+    [32, 2],
+    [64, 8],
+    [128, 8],
+    [10, 7],
+  ] as const) {
     const A = randomArray(r * n, rng);
     const B = randomArray(n * r, rng);
     const dense = denseLora(A, B, n, n, r, 0.5);
@@ -120,7 +146,7 @@ test('loraSymmetricEigen matches the eigenvalues of ½(ΔW + ΔWᵀ) (rank ≤ 2
     const k = Math.min(2 * r, n);
     assertClose(eig.values.slice(0, k), full.slice(0, k), 1e-6, `n=${n} r=${r}`);
     // Everything beyond 2r is zero in the full spectrum.
-    for (const rest of full.slice(k)) assert.ok(Math.abs(rest) < 1e-9 * Math.abs(full[0]!));
+    for (const rest of full.slice(k)) assert.ok(Math.abs(rest) < 1e-9 * Math.abs(full[0]));
   }
 });
 
@@ -152,9 +178,17 @@ test('effectiveRank and energy on known spectra', () => {
 test('principalCosines: same subspace → 1s, orthogonal → 0s, a known angle', () => {
   const n = 3;
   const e = (rows: number[][]) => Float64Array.from(rows.flat());
-  const xy = e([[1, 0], [0, 1], [0, 0]]);
+  const xy = e([
+    [1, 0],
+    [0, 1],
+    [0, 0],
+  ]);
   assertClose(principalCosines(xy, 2, xy, 2, n), [1, 1], 1e-12, 'same');
-  const rotated = e([[0, 1], [1, 0], [0, 0]]);
+  const rotated = e([
+    [0, 1],
+    [1, 0],
+    [0, 0],
+  ]);
   assertClose(principalCosines(xy, 2, rotated, 2, n), [1, 1], 1e-12, 'same span, other basis');
   const z = e([[0], [0], [1]]);
   assertClose(principalCosines(xy, 2, z, 1, n), [0], 1e-12, 'orthogonal');
@@ -165,10 +199,15 @@ test('principalCosines: same subspace → 1s, orthogonal → 0s, a known angle',
 
 test('spectralNorm (Lanczos) matches the full SVD for square and rectangular W', () => {
   const rng = new Rng(8);
-  for (const [out, inp] of [[128, 128], [100, 60], [60, 100], [1, 30]] as const) {
+  for (const [out, inp] of [
+    [128, 128],
+    [100, 60],
+    [60, 100],
+    [1, 30],
+  ] as const) {
     const W = randomArray(out * inp, rng);
     const m = new Matrix(Array.from({ length: out }, (_, i) => Array.from(W.subarray(i * inp, (i + 1) * inp))));
-    const expected = fullSingularValues(m)[0]!;
+    const expected = fullSingularValues(m)[0];
     assert.ok(Math.abs(spectralNorm(W, out, inp) - expected) < 1e-9 * expected, `${out}x${inp}`);
   }
   assert.equal(spectralNorm(new Float32Array(16), 4, 4), 0);
@@ -180,10 +219,14 @@ test('lanczosTopEigen finds the top eigenpairs of a symmetric matrix, including 
   const raw = new Matrix(Array.from({ length: n }, () => Array.from({ length: n }, () => rng.next() - 0.5)));
   const sym = raw.add(raw.transpose());
   const full = fullEigenvalues(sym);
-  const res = lanczosTopEigen((x, y) => {
-    const v = sym.mmul(Matrix.columnVector(Array.from(x)));
-    for (let i = 0; i < n; i++) y[i] = v.get(i, 0);
-  }, n, 6);
+  const res = lanczosTopEigen(
+    (x, y) => {
+      const v = sym.mmul(Matrix.columnVector(Array.from(x)));
+      for (let i = 0; i < n; i++) y[i] = v.get(i, 0);
+    },
+    n,
+    6,
+  );
   assertClose(res.values, full.slice(0, 6), 1e-9, 'top 6 by magnitude');
 });
 
@@ -198,7 +241,7 @@ function fullAlignment(update: Matrix, base: Matrix, k: number, square: boolean)
       const evd = new EigenvalueDecomposition(m.add(m.transpose()).mul(0.5), { assumeSymmetric: true });
       const order = evd.realEigenvalues.map((v, i) => [Math.abs(v), i] as const).sort((a, b) => b[0] - a[0]);
       return new Matrix(m.rows, k).apply(function (this: Matrix, i: number, j: number) {
-        this.set(i, j, evd.eigenvectorMatrix.get(i, order[j]![1]));
+        this.set(i, j, evd.eigenvectorMatrix.get(i, order[j][1]));
       });
     }
     const s = new SingularValueDecomposition(m, { autoTranspose: true });
@@ -221,15 +264,15 @@ test('layerSpectrum (symlora, with base W): relative norm and alignment match fu
   const base = denseBase(W, n, n);
   assertClose(spec.eigenvalues, fullEigenvalues(update).slice(0, r), 1e-6, 'eigenvalues');
   assertClose(spec.singularValues, fullSingularValues(update).slice(0, r), 1e-6, 'singular values');
-  const rel = fullSingularValues(update)[0]! / fullSingularValues(base)[0]!;
+  const rel = fullSingularValues(update)[0] / fullSingularValues(base)[0];
   assert.ok(Math.abs(spec.relativeNorm! - rel) < 1e-6 * rel, `relativeNorm ${spec.relativeNorm} vs ${rel}`);
   assertClose(spec.alignment!, fullAlignment(update, base, r, true), 1e-6, 'alignment');
   assert.ok(spec.orthogonalityError! > 0.1, 'random Q is far from orthonormal');
   assert.equal(spec.energy!.length, r);
-  assert.ok(Math.abs(spec.energy![r - 1]! - 1) < 1e-12);
+  assert.ok(Math.abs(spec.energy![r - 1] - 1) < 1e-12);
 });
 
-test('layerSpectrum: an update along W\'s own top eigenvectors is fully aligned', () => {
+test("layerSpectrum: an update along W's own top eigenvectors is fully aligned", () => {
   const rng = new Rng(11);
   const n = 64;
   const r = 3;
@@ -240,7 +283,15 @@ test('layerSpectrum: an update along W\'s own top eigenvectors is fully aligned'
     this.set(i, j, (rng.next() - 0.5) * 0.01);
   });
   const W = Float32Array.from(core.add(noise).to1DArray());
-  const w: SymLoraLayerWeights = { kind: 'symlora', layer: 'l', shape: [n, n], rank: r, scale: 1, Q: Float32Array.from(U.to1DArray()), lambda: Float32Array.from([1, 1, 1]) };
+  const w: SymLoraLayerWeights = {
+    kind: 'symlora',
+    layer: 'l',
+    shape: [n, n],
+    rank: r,
+    scale: 1,
+    Q: Float32Array.from(U.to1DArray()),
+    lambda: Float32Array.from([1, 1, 1]),
+  };
   const spec = layerSpectrum(w, W);
   for (const c of spec.alignment!) assert.ok(c > 0.999, `cosine ${c}`);
   assert.ok(spec.orthogonalityError! < 1e-6);
@@ -259,7 +310,7 @@ test('layerSpectrum (lora, rectangular, with base W) matches full decompositions
   assertClose(spec.singularValues, fullSingularValues(update).slice(0, r), 1e-6, 'singular values');
   assert.deepEqual(spec.eigenvalues, [], 'no symmetric part for a rectangular layer');
   assert.equal(spec.orthogonalityError, undefined);
-  const rel = fullSingularValues(update)[0]! / fullSingularValues(base)[0]!;
+  const rel = fullSingularValues(update)[0] / fullSingularValues(base)[0];
   assert.ok(Math.abs(spec.relativeNorm! - rel) < 1e-6 * rel);
   assertClose(spec.alignment!, fullAlignment(update, base, r, false), 1e-6, 'alignment');
 });
@@ -311,15 +362,15 @@ test('thinQr: Q orthonormal and Q·R = M, also for rank-deficient and zero colum
     const k = cols.length;
     for (let i = 0; i < k; i++) {
       for (let j = 0; j < k; j++) {
-        const d = Q[i]!.reduce((s, v, t) => s + v * Q[j]![t]!, 0);
+        const d = Q[i].reduce((s, v, t) => s + v * Q[j][t], 0);
         assert.ok(Math.abs(d - (i === j ? 1 : 0)) < 1e-12, `QᵀQ[${i}][${j}] = ${d}`);
       }
       for (let r = i + 1; r < k; r++) assert.equal(R.get(r, i), 0, 'R upper triangular');
     }
     cols.forEach((col, j) => {
       for (let t = 0; t < m; t++) {
-        const qr = Q.reduce((s, q, i) => s + q[t]! * R.get(i, j), 0);
-        assert.ok(Math.abs(qr - col[t]!) < 1e-12, `(QR)[${t}][${j}]`);
+        const qr = Q.reduce((s, q, i) => s + q[t] * R.get(i, j), 0);
+        assert.ok(Math.abs(qr - col[t]) < 1e-12, `(QR)[${t}][${j}]`);
       }
     });
   }
@@ -334,18 +385,25 @@ test('base directions find every copy of a repeated top eigenvalue', () => {
     const U = new QrDecomposition(new Matrix(Array.from({ length: n }, () => Array.from({ length: n }, () => rng.next() - 0.5)))).orthogonalMatrix;
     const diag = Array.from({ length: n }, (_, i) => (i < 3 ? 5 : i === 3 ? -3 : 0.01 * (rng.next() - 0.5)));
     const W = Float64Array.from(U.mmul(Matrix.diag(diag)).mmul(U.transpose()).to1DArray());
-    const res = lanczosTopEigen((x, y) => {
-      for (let i = 0; i < n; i++) {
-        let s = 0;
-        for (let j = 0; j < n; j++) s += W[i * n + j]! * x[j]!;
-        y[i] = s;
-      }
-    }, n, 2);
+    const res = lanczosTopEigen(
+      (x, y) => {
+        for (let i = 0; i < n; i++) {
+          let s = 0;
+          for (let j = 0; j < n; j++) s += W[i * n + j] * x[j];
+          y[i] = s;
+        }
+      },
+      n,
+      2,
+    );
     assertClose(res.values, [5, 5], 1e-9, `trial ${trial}: with multiplicity`);
     if (trial === 0) {
       // An update spanning that 3-dimensional eigenspace is fully aligned with W's top 3 directions.
       const Q = Float32Array.from({ length: n * 3 }, (_, t) => U.get(Math.floor(t / 3), t % 3));
-      const spec = layerSpectrum({ kind: 'symlora', layer: 'w', shape: [n, n], rank: 3, scale: 1, Q, lambda: Float32Array.from([1, 2, 3]) }, Float32Array.from(W));
+      const spec = layerSpectrum(
+        { kind: 'symlora', layer: 'w', shape: [n, n], rank: 3, scale: 1, Q, lambda: Float32Array.from([1, 2, 3]) },
+        Float32Array.from(W),
+      );
       for (const c of spec.alignment!) assert.ok(c > 0.99999, `cosine ${c}`);
     }
   }

@@ -25,7 +25,10 @@ for (const backend of ['wasm', 'cpu'] as const) {
       assert.ok(maxRelDiff(mm(as2d(a), as2d(b)), tf.matMul(a, b)) < 1e-5);
       const loss = (f: (x: tf.Tensor2D, y: tf.Tensor2D) => tf.Tensor) => () => tf.sum(tf.sin(f(as2d(a), as2d(b)))) as tf.Scalar;
       const ours = tf.variableGrads(loss(mm), [a, b]).grads;
-      const ref = tf.variableGrads(loss((x, y) => tf.matMul(x, y)), [a, b]).grads;
+      const ref = tf.variableGrads(
+        loss((x, y) => tf.matMul(x, y)),
+        [a, b],
+      ).grads;
       for (const v of [a, b]) assert.ok(maxRelDiff(ours[v.name], ref[v.name]) < 1e-5, `${v.name}: gradients differ`);
       const x = tf.variable(tf.randomNormal([2, 3, 17, 9], 0, 1, 'float32', 3));
       const y = tf.variable(tf.randomNormal([2, 3, 9, 11], 0, 1, 'float32', 4));
@@ -39,7 +42,12 @@ for (const backend of ['wasm', 'cpu'] as const) {
   test(`${backend}: swapLast2 is an exact transpose, small and large planes, with its gradient`, async () => {
     await initBackend(backend);
     tf.tidy(() => {
-      for (const shape of [[5, 7], [300, 260], [2, 3, 4, 5], [2, 257, 300]]) {
+      for (const shape of [
+        [5, 7],
+        [300, 260],
+        [2, 3, 4, 5],
+        [2, 257, 300],
+      ]) {
         const x = tf.randomNormal(shape, 0, 1, 'float32', 5);
         const perm = shape.map((_, i) => i);
         [perm[shape.length - 2], perm[shape.length - 1]] = [perm[shape.length - 1], perm[shape.length - 2]];
@@ -74,7 +82,7 @@ for (const backend of ['wasm', 'cpu'] as const) {
     assert.ok(gradOfX() < 1e-5, 'after assign() the cached transpose must not be reused');
     // Gradient of A only through (x·A)·W: 2 products forward, 2 backward (no dW for the frozen W, no dx).
     const profile = await tf.profile(() => {
-      const { value, grads } = tf.variableGrads(() => tf.sum(mm(mm(x, as2d(a)) as tf.Tensor2D, tf.ones([4, 5]) as tf.Tensor2D)) as tf.Scalar, [a]);
+      const { value, grads } = tf.variableGrads(() => tf.sum(mm(mm(x, as2d(a)), tf.ones([4, 5]) as tf.Tensor2D)) as tf.Scalar, [a]);
       value.dispose();
       Object.values(grads).forEach((g) => g.dispose());
     });

@@ -14,7 +14,9 @@ import type { ExperimentConfig } from '../../src/core/experiment/types';
 import { linearLayout, matchesAny } from '../../src/core/models/layout';
 
 const PAPER = join(__dirname, '..', '..', 'examples', 'paper');
-const files = readdirSync(PAPER).filter((f) => f.endsWith('.symlora.json')).sort();
+const files = readdirSync(PAPER)
+  .filter((f) => f.endsWith('.symlora.json'))
+  .sort();
 const mains = files.filter((f) => !f.endsWith('-baselines.symlora.json'));
 
 /** Ranks each task sweeps: USE-Lite runs cost ~40 s of CPU each, so its task keeps the suite within minutes. */

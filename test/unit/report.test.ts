@@ -52,7 +52,12 @@ function writeRun(runsDir: string, spec: RunSpec, status: RunStatus = 'completed
   const writer = RunWriter.create(runsDir, spec, {
     fields: { backend: 'cpu', params: { trainable: paramsOf(spec), adapter: paramsOf(spec), base: 676, layers: [], skipped: [] } },
   });
-  writer.finish(status, status === 'completed' ? { summary: { final: { testAccuracy: accuracy, testLoss: 1 - accuracy }, best: {} } } : { error: 'diverged: loss is NaN at step 3' });
+  writer.finish(
+    status,
+    status === 'completed'
+      ? { summary: { final: { testAccuracy: accuracy, testLoss: 1 - accuracy }, best: {} } }
+      : { error: 'diverged: loss is NaN at step 3' },
+  );
   return writer.dir;
 }
 
@@ -70,7 +75,7 @@ for (const spec of [...adapterSpecs, ...baselineSpecs]) {
   if (spec.config.adapter.kind === 'symlora' && spec.config.adapter.rank === 4 && spec.config.seed === 4) continue;
   writeRun(suiteDir, spec);
 }
-const failedDir = writeRun(suiteDir, specs('paper', { 'adapter.kind': ['lora'], 'adapter.rank': [8] })[0]!, 'failed');
+const failedDir = writeRun(suiteDir, specs('paper', { 'adapter.kind': ['lora'], 'adapter.rank': [8] })[0], 'failed');
 
 function suiteReport(): Report {
   const collected = collectRuns([suiteDir]);
@@ -102,8 +107,8 @@ describe('aggregation over seeds', () => {
   it('skips runs that did not complete, saying why', () => {
     const report = suiteReport();
     assert.equal(report.skipped.length, 1);
-    assert.equal(report.skipped[0]!.dir, failedDir);
-    assert.match(report.skipped[0]!.reason, /status failed: diverged/);
+    assert.equal(report.skipped[0].dir, failedDir);
+    assert.match(report.skipped[0].reason, /status failed: diverged/);
   });
 
   it('pairs equal-rank and equal-parameter comparisons by seed', () => {
@@ -141,22 +146,22 @@ describe('aggregation over seeds', () => {
   it('keeps the newest run when a seed repeats, and warns', () => {
     const dir = join(root, 'repeat');
     const spec = specs('rep', { 'adapter.kind': ['lora'], seed: [0, 1] });
-    writeRun(dir, spec[0]!, 'completed', 0.1);
-    writeRun(dir, spec[1]!, 'completed', 0.2);
-    const newer = writeRun(dir, spec[0]!, 'completed', 0.3);
+    writeRun(dir, spec[0], 'completed', 0.1);
+    writeRun(dir, spec[1], 'completed', 0.2);
+    const newer = writeRun(dir, spec[0], 'completed', 0.3);
     const collected = collectRuns([dir]);
     const report = aggregateRuns(collected.runs, collected.skipped);
     assert.equal(report.groups.length, 1);
-    assert.ok(Math.abs(report.groups[0]!.metric.mean - 0.25) < 1e-12);
+    assert.ok(Math.abs(report.groups[0].metric.mean - 0.25) < 1e-12);
     assert.equal(report.warnings.length, 1);
-    assert.ok(report.warnings[0]!.includes(newer.split('/').pop()!));
+    assert.ok(report.warnings[0].includes(newer.split('/').pop()!));
   });
 
   it('filters by experiment and accepts run directories as well as runs directories', () => {
     const other = join(root, 'other');
-    const otherRun = writeRun(other, specs('other', { 'adapter.kind': ['lora'] })[0]!);
+    const otherRun = writeRun(other, specs('other', { 'adapter.kind': ['lora'] })[0]);
     const collected = collectRuns([suiteDir, otherRun, otherRun]);
-    assert.equal(collected.runs.length, 41, "39 usable + 1 failed in the suite, the other run once");
+    assert.equal(collected.runs.length, 41, '39 usable + 1 failed in the suite, the other run once');
     const all = aggregateRuns(collected.runs, collected.skipped);
     assert.deepEqual([...new Set(all.groups.map((g) => g.experiment))].sort(), ['other', 'paper']);
     const only = aggregateRuns(collected.runs, collected.skipped, { experiment: 'other' });

@@ -28,7 +28,22 @@ function validMetrics(count: number): Buffer {
   return Buffer.from(lines.join('\n') + '\n');
 }
 
-const GARBAGE = ['{', '}', '"', '\n', '\u0000', 'NaN', '1e999999', '{"kind":"train"}', '[[[[[[[[', '\ud800', '\xff\xfe', ',', 'null', '{"kind":"eval","split":"nope","step":1,"loss":1}'];
+const GARBAGE = [
+  '{',
+  '}',
+  '"',
+  '\n',
+  '\u0000',
+  'NaN',
+  '1e999999',
+  '{"kind":"train"}',
+  '[[[[[[[[',
+  '\ud800',
+  '\xff\xfe',
+  ',',
+  'null',
+  '{"kind":"eval","split":"nope","step":1,"loss":1}',
+];
 
 function mutate(input: Buffer, rng: Rng): Buffer {
   let bytes = Buffer.from(input);
@@ -65,14 +80,17 @@ test('readMetrics (2,000 files) and JsonlTail (200 files) survive mutated metric
     writeFileSync(file, bytes);
     const whole = readMetrics(dir);
     for (const record of whole.records) assert.ok(isMetricRecord(record), `round ${round}: invalid record returned`);
-    assert.ok(whole.badLines.every((n, i) => n >= 1 && (i === 0 || n > whole.badLines[i - 1]!)), `round ${round}: bad line numbers sorted`);
+    assert.ok(
+      whole.badLines.every((n, i) => n >= 1 && (i === 0 || n > whole.badLines[i - 1])),
+      `round ${round}: bad line numbers sorted`,
+    );
     assert.equal(whole.tornLastLine, bytes.length > 0 && bytes[bytes.length - 1] !== 10, `round ${round}: torn flag`);
     if (round % 10 !== 0) continue;
     // The tail, fed the same bytes in random slices, must agree with the whole-file reader.
     writeFileSync(file, '');
     const tail = new JsonlTail(file, isMetricRecord);
     const seen: MetricRecord[] = [];
-    for (let at = 0; at < bytes.length; ) {
+    for (let at = 0; at < bytes.length;) {
       const next = Math.min(bytes.length, at + 1 + rng.int(700));
       writeFileSync(file, bytes.subarray(at, next), { flag: 'a' });
       seen.push(...tail.read().records);

@@ -28,7 +28,10 @@ test('a run that finishes is completed, streams messages, and keeps its output i
   const info = await handle.exited;
   assert.equal(info.status, 'completed');
   assert.equal(info.code, 0);
-  assert.deepEqual(messages.map((m) => m.type), ['ready', 'started', 'metrics', 'metrics', 'metrics', 'metrics', 'finished']);
+  assert.deepEqual(
+    messages.map((m) => m.type),
+    ['ready', 'started', 'metrics', 'metrics', 'metrics', 'metrics', 'finished'],
+  );
   assert.equal(readRunRecord(runDir).status, 'completed');
   assert.equal(readMetrics(runDir).records.length, 4);
   assert.match(readFileSync(join(runDir, 'stderr.log'), 'utf8'), /fake trainer \d+ starting in mode ok/);
@@ -113,7 +116,7 @@ test('a missing trainer script is a crash that says why', async () => {
 test('a throwing message listener does not disturb the launcher', async () => {
   const errors: string[] = [];
   const original = process.stderr.write.bind(process.stderr);
-  process.stderr.write = ((chunk: string) => (errors.push(String(chunk)), true)) as typeof process.stderr.write;
+  process.stderr.write = (chunk: string) => (errors.push(String(chunk)), true);
   try {
     const { handle, messages } = launchFake({ steps: 3 });
     handle.on('message', () => {
@@ -134,7 +137,7 @@ test('without a reserved id the run dir comes from the started message', async (
   const info = await handle.exited;
   assert.equal(info.status, 'completed');
   assert.ok(handle.runDir && existsSync(join(handle.runDir, 'stderr.log')), 'output buffered until the dir was known');
-  assert.equal(readRunRecord(handle.runDir!).id, handle.runId);
+  assert.equal(readRunRecord(handle.runDir).id, handle.runId);
 });
 
 // ---------------------------------------------------------------------------------------------
@@ -159,7 +162,7 @@ function realSpec(epochs: number) {
     }),
     'launcher-real.symlora.json',
   );
-  return expandSweep(config)[0]!;
+  return expandSweep(config)[0];
 }
 
 function launchReal(epochs: number) {
@@ -272,14 +275,18 @@ function threadNiceness(pid: number): number[] {
   });
 }
 
-test('the real trainer runs below normal priority, every thread of it (the editor keeps the CPU it needs)', { skip: noTrainer || (process.platform !== 'linux' && 'reads /proc') }, async () => {
-  const { handle, firstMetrics } = launchReal(500);
-  try {
-    await firstMetrics;
-    const niceness = threadNiceness(handle.pid!);
-    assert.ok(niceness.length >= 5, `only ${niceness.length} threads`);
-    assert.deepEqual([...new Set(niceness)], [TRAINER_NICENESS], `thread niceness: ${niceness.join(', ')}`);
-  } finally {
-    await handle.kill();
-  }
-});
+test(
+  'the real trainer runs below normal priority, every thread of it (the editor keeps the CPU it needs)',
+  { skip: noTrainer || (process.platform !== 'linux' && 'reads /proc') },
+  async () => {
+    const { handle, firstMetrics } = launchReal(500);
+    try {
+      await firstMetrics;
+      const niceness = threadNiceness(handle.pid!);
+      assert.ok(niceness.length >= 5, `only ${niceness.length} threads`);
+      assert.deepEqual([...new Set(niceness)], [TRAINER_NICENESS], `thread niceness: ${niceness.join(', ')}`);
+    } finally {
+      await handle.kill();
+    }
+  },
+);

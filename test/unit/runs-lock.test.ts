@@ -20,7 +20,7 @@ test('two processes taking the same lock never overlap', async () => {
   const lines = readFileSync(log, 'utf8').trim().split('\n');
   assert.equal(lines.length, 32);
   for (let i = 0; i < lines.length; i += 2) {
-    const [enter, leave] = [lines[i]!.split(' '), lines[i + 1]!.split(' ')];
+    const [enter, leave] = [lines[i].split(' '), lines[i + 1].split(' ')];
     assert.equal(enter[0], 'enter');
     assert.equal(leave[0], 'leave');
     assert.equal(enter[1], leave[1], `line ${i + 1}: the holder left before another entered`);
@@ -45,11 +45,14 @@ test('a live lock is respected, and waiting times out with a message naming the 
   const held = tryAcquireLock(lock)!;
   assert.ok(held);
   assert.equal(tryAcquireLock(lock), undefined);
-  await assert.rejects(acquireLock(lock, { timeoutMs: 150, pollMs: 20 }), new RegExp(`timed out waiting for lock .*held by pid ${process.pid} on ${hostname()}`));
+  await assert.rejects(
+    acquireLock(lock, { timeoutMs: 150, pollMs: 20 }),
+    new RegExp(`timed out waiting for lock .*held by pid ${process.pid} on ${hostname()}`),
+  );
   held.release();
   const again = tryAcquireLock(lock);
   assert.ok(again, 'free after release');
-  again!.release();
+  again.release();
 });
 
 test('a lock from another host is only broken after staleMs', () => {
@@ -60,11 +63,16 @@ test('a lock from another host is only broken after staleMs', () => {
   assert.equal(tryAcquireLock(lock), undefined);
   const taken = tryAcquireLock(lock, { staleMs: 30_000 });
   assert.ok(taken);
-  taken!.release();
+  taken.release();
 });
 
 test('withLock releases the lock when fn throws', async () => {
   const lock = join(tempDir(), 'base.lock');
-  await assert.rejects(withLock(lock, () => { throw new Error('build failed'); }), /build failed/);
+  await assert.rejects(
+    withLock(lock, () => {
+      throw new Error('build failed');
+    }),
+    /build failed/,
+  );
   assert.equal(existsSync(lock), false);
 });

@@ -83,30 +83,44 @@ async function realSweep(specs: { spec: RunSpec; backend?: string }[], reuseTrai
   return { pids, records: runs.map((run) => readRunRecord(run.runDir)), runsDir };
 }
 
-test('the real trainer: consecutive runs that ask for the same backend share a process, with the results of fresh ones; a failed run\'s process is not reused; none is left behind', { skip: noTrainer }, async () => {
-  const small = (seed: number, extra: object = {}) => specOf(teacherConfig({ seed, train: { epochs: 2 }, backend: 'cpu', ...extra }));
-  const specs = [
-    { spec: small(0) },
-    { spec: small(1) },
-    { spec: small(2, { adapter: { rank: 64 } }) }, // larger than the layers: fails in the trainer
-    { spec: small(3) },
-    { spec: small(4), backend: 'wasm' },
-  ];
-  const shared = await realSweep(specs, true);
-  assert.deepEqual(shared.records.map((r) => r.status), ['completed', 'completed', 'failed', 'completed', 'completed']);
-  const [a, b, failed, afterFailure, otherBackend] = shared.pids;
-  assert.equal(b, a, 'the second run reused the first run\'s trainer');
-  assert.equal(failed, b, 'and so did the third');
-  assert.notEqual(afterFailure, failed, 'after a failed run the trainer exits: the next run gets a new one');
-  assert.notEqual(otherBackend, afterFailure, 'a run asking for another backend gets its own trainer');
-  assert.equal(shared.records[4]!.backend, 'wasm');
-  assert.deepEqual(shared.records.map((r) => r.pid), shared.pids);
-  for (const pid of new Set(shared.pids)) assert.equal(isProcessAlive(pid!), false, `trainer ${pid} is gone once the queue is idle`);
+test(
+  "the real trainer: consecutive runs that ask for the same backend share a process, with the results of fresh ones; a failed run's process is not reused; none is left behind",
+  { skip: noTrainer },
+  async () => {
+    const small = (seed: number, extra: object = {}) => specOf(teacherConfig({ seed, train: { epochs: 2 }, backend: 'cpu', ...extra }));
+    const specs = [
+      { spec: small(0) },
+      { spec: small(1) },
+      { spec: small(2, { adapter: { rank: 64 } }) }, // larger than the layers: fails in the trainer
+      { spec: small(3) },
+      { spec: small(4), backend: 'wasm' },
+    ];
+    const shared = await realSweep(specs, true);
+    assert.deepEqual(
+      shared.records.map((r) => r.status),
+      ['completed', 'completed', 'failed', 'completed', 'completed'],
+    );
+    const [a, b, failed, afterFailure, otherBackend] = shared.pids;
+    assert.equal(b, a, "the second run reused the first run's trainer");
+    assert.equal(failed, b, 'and so did the third');
+    assert.notEqual(afterFailure, failed, 'after a failed run the trainer exits: the next run gets a new one');
+    assert.notEqual(otherBackend, afterFailure, 'a run asking for another backend gets its own trainer');
+    assert.equal(shared.records[4].backend, 'wasm');
+    assert.deepEqual(
+      shared.records.map((r) => r.pid),
+      shared.pids,
+    );
+    for (const pid of new Set(shared.pids)) assert.equal(isProcessAlive(pid!), false, `trainer ${pid} is gone once the queue is idle`);
 
-  const fresh = await realSweep(specs, false);
-  assert.equal(new Set(fresh.pids).size, specs.length, 'reuseTrainers: false starts a process per run');
-  assert.deepEqual(shared.records.map((r) => r.summary), fresh.records.map((r) => r.summary), 'a reused process gives the same results');
-});
+    const fresh = await realSweep(specs, false);
+    assert.equal(new Set(fresh.pids).size, specs.length, 'reuseTrainers: false starts a process per run');
+    assert.deepEqual(
+      shared.records.map((r) => r.summary),
+      fresh.records.map((r) => r.summary),
+      'a reused process gives the same results',
+    );
+  },
+);
 
 test('the real trainer: one process serving a dozen runs gathers no listeners', { skip: noTrainer }, async () => {
   const warnings: string[] = [];
@@ -117,7 +131,10 @@ test('the real trainer: one process serving a dozen runs gathers no listeners', 
     const { pids, records } = await realSweep(specs, true);
     assert.ok(records.every((r) => r.status === 'completed'));
     assert.equal(new Set(pids).size, 1, 'all in one trainer');
-    assert.deepEqual(warnings.filter((w) => /MaxListeners/.test(w)), []);
+    assert.deepEqual(
+      warnings.filter((w) => /MaxListeners/.test(w)),
+      [],
+    );
   } finally {
     process.off('warning', onWarning);
   }

@@ -39,10 +39,17 @@ test('RunWriter writes run.json, appends metrics and spectra, and finishes', () 
   assert.equal(record.versions.tfjs, '4.22.0');
   assert.equal(record.summary?.best['val.accuracy'], 0.95);
   assert.ok(record.endedAt && typeof record.wallTimeSec === 'number');
-  assert.deepEqual(readMetrics(writer.dir).records.map((m) => m.step), [1, 2, 3]);
+  assert.deepEqual(
+    readMetrics(writer.dir).records.map((m) => m.step),
+    [1, 2, 3],
+  );
   assert.equal(readSpectra(writer.dir).records.length, 1);
   assert.deepEqual([...readFileSync(join(writer.dir, 'checkpoints', 'step-3.safetensors'))], [1, 2, 3]);
-  assert.deepEqual(readdirSync(writer.dir).filter((name) => name.endsWith('.tmp')), [], 'no temp files left behind');
+  assert.deepEqual(
+    readdirSync(writer.dir).filter((name) => name.endsWith('.tmp')),
+    [],
+    'no temp files left behind',
+  );
   const reopened = RunWriter.reopen(writer.dir);
   assert.equal(reopened.record().id, writer.id);
 });
@@ -71,7 +78,10 @@ test('a torn last metrics line is ignored and reported; a corrupt middle line is
   writer.appendMetrics([train(3)]);
   appendFileSync(join(writer.dir, 'metrics.jsonl'), '{"kind":"train","step":4,"loss":0.2');
   const result = readMetrics(writer.dir);
-  assert.deepEqual(result.records.map((m) => m.step), [1, 3]);
+  assert.deepEqual(
+    result.records.map((m) => m.step),
+    [1, 3],
+  );
   assert.equal(result.tornLastLine, true);
   assert.deepEqual(result.badLines, [2, 4]);
 });
@@ -80,7 +90,7 @@ test('a missing metrics file reads as empty; NaN losses written as null are acce
   const writer = RunWriter.create(tempDir(), testSpec());
   assert.deepEqual(readMetrics(writer.dir), { records: [], tornLastLine: false, badLines: [] });
   writer.appendMetrics([{ ...train(1), loss: Number.NaN }]);
-  assert.equal(readMetrics(writer.dir).records[0]!.loss, null);
+  assert.equal(readMetrics(writer.dir).records[0].loss, null);
 });
 
 test('overlong lines are dropped without buffering them', () => {
@@ -91,7 +101,10 @@ test('overlong lines are dropped without buffering them', () => {
   const { readJsonl } = require('../../src/core/runs/reader') as typeof import('../../src/core/runs/reader');
   const { isMetricRecord } = require('../../src/core/runs/record') as typeof import('../../src/core/runs/record');
   const result = readJsonl(join(writer.dir, 'metrics.jsonl'), isMetricRecord, 1 << 20);
-  assert.deepEqual(result.records.map((m) => m.step), [1, 3]);
+  assert.deepEqual(
+    result.records.map((m) => m.step),
+    [1, 3],
+  );
   assert.deepEqual(result.badLines, [2]);
 });
 
@@ -100,19 +113,28 @@ test('MetricsTail reads only new bytes, holds a partial line, and restarts on tr
   const tail = new MetricsTail(writer.dir);
   assert.deepEqual(tail.read().records, []);
   writer.appendMetrics([train(1), train(2)]);
-  assert.deepEqual(tail.read().records.map((m) => m.step), [1, 2]);
+  assert.deepEqual(
+    tail.read().records.map((m) => m.step),
+    [1, 2],
+  );
   const file = join(writer.dir, 'metrics.jsonl');
   const line = JSON.stringify(train(3)) + '\n';
   appendFileSync(file, line.slice(0, 10));
   assert.deepEqual(tail.read().records, [], 'a partial line waits');
   const before = tail.position;
   appendFileSync(file, line.slice(10));
-  assert.deepEqual(tail.read().records.map((m) => m.step), [3]);
+  assert.deepEqual(
+    tail.read().records.map((m) => m.step),
+    [3],
+  );
   assert.equal(tail.position, before + line.length - 10, 'only the new bytes were read');
   writeFileSync(file, JSON.stringify(train(9)) + '\n');
   const after = tail.read();
   assert.equal(after.reset, true);
-  assert.deepEqual(after.records.map((m) => m.step), [9]);
+  assert.deepEqual(
+    after.records.map((m) => m.step),
+    [9],
+  );
 });
 
 test('listRuns lists runs, skips other folders and temp files, and reports a bad run without throwing', () => {
@@ -141,9 +163,9 @@ test('listRuns reports a run whose trainer died without a status as crashed (sta
   const child = fork(bundledFixture('reserve-many'), [runsDir, '1', 'writer'], { stdio: 'pipe' });
   await new Promise((resolve) => child.on('exit', resolve));
   const [summary] = listRuns(runsDir);
-  assert.equal(summary!.record!.status, 'running');
-  assert.equal(summary!.status, 'crashed');
-  assert.equal(summary!.stale, true);
+  assert.equal(summary.record!.status, 'running');
+  assert.equal(summary.status, 'crashed');
+  assert.equal(summary.stale, true);
 });
 
 test('disk full and a deleted run directory give clear RunStoreErrors naming the path', () => {

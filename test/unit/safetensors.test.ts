@@ -62,10 +62,10 @@ test('round trip of every dtype through a file', () => {
       'i.u8': { dtype: 'U8', shape: [3], data: [0, 128, 255] },
       empty: { dtype: 'F32', shape: [0, 7], data: [] },
     },
-    { purpose: 'test', 'ünïcode': 'ok' },
+    { purpose: 'test', ünïcode: 'ok' },
   );
   withSafetensors(fileWith(buf), (file) => {
-    assert.deepEqual(file.metadata, Object.assign(Object.create(null), { purpose: 'test', 'ünïcode': 'ok' }));
+    assert.deepEqual(file.metadata, Object.assign(Object.create(null), { purpose: 'test', ünïcode: 'ok' }));
     assert.deepEqual(file.names().sort(), ['empty', 'i.i32', 'i.i64', 'i.u8', 'w.bf16', 'w.f16', 'w.f32', 'w.f64']);
     assert.deepEqual(file.readFloat32('w.f32', [2, 2]), f32);
     assert.deepEqual(new Float64Array(file.readTensor('w.f64').bytes.buffer), f64);
@@ -89,8 +89,8 @@ test('writer output is deterministic, sorted, and 8-byte aligned with space padd
   const header = a.subarray(8, 8 + n).toString('utf8');
   assert.match(header, /^\{"__metadata__":\{"x":"2","y":"1"\},"a":\{.*\},"b":\{.*\}\} *$/);
   const parsed = JSON.parse(header) as Record<string, { data_offsets: number[] }>;
-  assert.deepEqual(parsed.a!.data_offsets, [0, 8]);
-  assert.deepEqual(parsed.b!.data_offsets, [8, 12]);
+  assert.deepEqual(parsed.a.data_offsets, [0, 8]);
+  assert.deepEqual(parsed.b.data_offsets, [8, 12]);
 });
 
 test('reads a hand-built file whose header lists tensors out of offset order', () => {
@@ -158,7 +158,10 @@ test('rejects unknown dtypes, size mismatches, bad offsets and coverage, naming 
 
 test('a missing file is a SafetensorsError naming the path', () => {
   const path = join(dir, 'does-not-exist.safetensors');
-  assert.throws(() => SafetensorsFile.open(path), (err: unknown) => err instanceof SafetensorsError && err.message.includes(path));
+  assert.throws(
+    () => SafetensorsFile.open(path),
+    (err: unknown) => err instanceof SafetensorsError && err.message.includes(path),
+  );
 });
 
 test('a 3 GB file is opened from its header and one small tensor is read without loading the rest', () => {

@@ -113,7 +113,7 @@ test('batch order does not matter: 40 mixed-length texts, forwards and reversed'
   assert.ok(maxDiff < 1e-5, `max difference ${maxDiff}`);
 });
 
-test('structure: named q/k/v/o, residual, feed-forward, pooler and head layers with the graph\'s shapes', () => {
+test("structure: named q/k/v/o, residual, feed-forward, pooler and head layers with the graph's shapes", () => {
   const expected = useLiteLinears(3);
   assert.deepEqual(
     model.linears.map((l) => ({ name: l.name, shape: [l.outDim, l.inDim] })),
@@ -129,8 +129,11 @@ test('structure: named q/k/v/o, residual, feed-forward, pooler and head layers w
   assert.deepEqual(logits, [2, 3]);
 });
 
-test('bad input: ids out of range and maxTokens beyond the model\'s limit are clear errors', async () => {
+test("bad input: ids out of range and maxTokens beyond the model's limit are clear errors", async () => {
   assert.throws(() => tf.tidy(() => model.forward(tf.tensor2d([5, 9000], [1, 2]))), /use-lite input row 0, column 1: 9000 is not a token id/);
   assert.throws(() => tf.tidy(() => model.forward(tf.tensor2d([5, 1.5], [1, 2]))), /column 1: 1.5 is not a token id/);
-  await assert.rejects(buildUseLite({ arch: 'use-lite', classes: 2, maxTokens: 200 }, new Rng(0)), /model.maxTokens: USE-Lite reads at most 128 tokens per text .*got 200/);
+  await assert.rejects(
+    buildUseLite({ arch: 'use-lite', classes: 2, maxTokens: 200 }, new Rng(0)),
+    /model.maxTokens: USE-Lite reads at most 128 tokens per text .*got 200/,
+  );
 });

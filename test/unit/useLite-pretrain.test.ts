@@ -93,14 +93,21 @@ test('trainable "head": pretraining changes the head only, and the base reloads 
   assert.equal(base.info.hash, baseHash(useLite, headPretrain));
   assert.equal(base.info.pretrain.trainable, 'head');
   assert.equal(base.info.dataset.train, 48);
-  assert.ok(logs.some((l) => /pretraining base \w+ \(the head\)/.test(l)), logs.join('\n'));
+  assert.ok(
+    logs.some((l) => /pretraining base \w+ \(the head\)/.test(l)),
+    logs.join('\n'),
+  );
 
   const stored = fileTensors(base.weightsFile);
   const shipped = await startingPoint();
   assert.deepEqual([...stored.keys()].sort(), [...shipped.keys()].sort(), 'the base holds every linear and every other parameter');
   const changed = [...stored].filter(([name, values]) => !sameBits(values, shipped.get(name)!)).map(([name]) => name);
   assert.ok(changed.includes('head.weight'), `the head was trained; changed: ${changed.join(', ')}`);
-  assert.deepEqual(changed.filter((name) => !name.startsWith('head.')), [], 'nothing below the head changed');
+  assert.deepEqual(
+    changed.filter((name) => !name.startsWith('head.')),
+    [],
+    'nothing below the head changed',
+  );
 
   // Loaded into a model built with another seed (another random head), every tensor is the stored one.
   const loaded = await withModel(useLite, 99, (model) => {
@@ -114,7 +121,11 @@ test('head-only pretraining on cached embeddings matches training the head throu
   const base = await sharedBase();
   const viaEncoder = await withModel(useLite, headPretrain.seed, async (model) => {
     const dataset = await loadTaskDataset(useLite, headPretrain.task as Extract<PretrainConfig['task'], { options: unknown }>, { seed: headPretrain.seed });
-    const adapted = applyAdapterPlan(model, { kind: 'head', rank: 1, alpha: 1, scaling: 'alpha/r', targets: [], nonSquare: 'skip', init: 'zero', trainHead: true }, new Rng(headPretrain.seed, STREAMS.adapter));
+    const adapted = applyAdapterPlan(
+      model,
+      { kind: 'head', rank: 1, alpha: 1, scaling: 'alpha/r', targets: [], nonSquare: 'skip', init: 'zero', trainHead: true },
+      new Rng(headPretrain.seed, STREAMS.adapter),
+    );
     await trainModel({ model, adapted, dataset, train: headPretrain.train, seed: headPretrain.seed, loss: 'cross-entropy' });
     return model.linears.at(-1)!.weightOutIn();
   });
@@ -148,7 +159,10 @@ test('runs on a use-lite base pretrain it once, start from its weights, and toke
 
 test('a bad trainable value is refused before anything is built', async () => {
   const empty = scratch();
-  await assert.rejects(ensureBase(useLite, { ...headPretrain, trainable: 'encoder' as never }, { basesDir: empty }), /pretrain\.trainable: expected "all" or "head", got "encoder"/);
+  await assert.rejects(
+    ensureBase(useLite, { ...headPretrain, trainable: 'encoder' as never }, { basesDir: empty }),
+    /pretrain\.trainable: expected "all" or "head", got "encoder"/,
+  );
   assert.deepEqual(readdirSync(empty), [], 'no lock or base directory was made');
 });
 
@@ -175,7 +189,10 @@ test('trainable defaults to "all"; use-lite with "head" is clean, with "all" it 
   assert.deepEqual(issuesOf(experiment({ task: sourceText, trainable: 'head' })), { errors: [], warnings: [] });
   const { errors, warnings } = issuesOf(experiment({ task: sourceText }));
   assert.deepEqual(errors, []);
-  assert.deepEqual(warnings.map((w) => w.path), ['/pretrain/trainable']);
+  assert.deepEqual(
+    warnings.map((w) => w.path),
+    ['/pretrain/trainable'],
+  );
   assert.match(warnings[0].message, /"all" fine-tunes all [\d,]+ weights of USE-Lite .*"head" keeps the shipped encoder/);
 });
 
@@ -183,18 +200,31 @@ test('wrong pretrain combinations are errors naming the field', () => {
   // A random mlp body under a trained head is not a pretrained base.
   const mlp = { arch: 'mlp', inputDim: 512, hidden: [64], classes: 2 };
   const bow = { dataset: 'sentiment', options: { domains: ['imdb'], features: 'bow', vocabSize: 512 }, trainSize: 500 };
-  const mlpHead = issuesOf({ ...experiment({ task: bow, trainable: 'head' }, mlp), task: { ...bow, options: { ...bow.options, domains: ['amazon'] } }, adapter: { kind: 'lora' } });
-  assert.deepEqual(mlpHead.errors.map((e) => e.path), ['/pretrain/trainable']);
+  const mlpHead = issuesOf({
+    ...experiment({ task: bow, trainable: 'head' }, mlp),
+    task: { ...bow, options: { ...bow.options, domains: ['amazon'] } },
+    adapter: { kind: 'lora' },
+  });
+  assert.deepEqual(
+    mlpHead.errors.map((e) => e.path),
+    ['/pretrain/trainable'],
+  );
   assert.match(mlpHead.errors[0].message, /"head" trains only the classifier head, but an "mlp" base starts from random weights.*use "all"/);
 
   // use-lite reads text: a bag-of-words source task is named as the pretrain task.
   const bowSource = issuesOf(experiment({ task: bow, trainable: 'head' }));
-  assert.deepEqual(bowSource.errors.map((e) => e.path), ['/model/arch']);
+  assert.deepEqual(
+    bowSource.errors.map((e) => e.path),
+    ['/model/arch'],
+  );
   assert.match(bowSource.errors[0].message, /pretrain\.task "sentiment" gives numeric features/);
 
   // The teacher task is built from the base itself; it cannot pretrain it.
   const teacher = issuesOf(experiment({ task: { dataset: 'teacher' }, trainable: 'head' }));
-  assert.deepEqual(teacher.errors.map((e) => e.path), ['/pretrain/task/dataset']);
+  assert.deepEqual(
+    teacher.errors.map((e) => e.path),
+    ['/pretrain/task/dataset'],
+  );
   assert.match(teacher.errors[0].message, /pretraining needs a real dataset, not "teacher"/);
 
   // The schema rejects an unknown value, at the field.

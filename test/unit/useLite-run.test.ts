@@ -54,9 +54,24 @@ test('one shrunk sentiment run per adapter kind: exact counts, token ids in, met
       const kind = spec.config.adapter.kind;
       const adapted = run.params.layers.filter((l) => l.adapter === kind).map((l) => l.layer);
       // SymLoRA skips layer 0's 256→512 output projection; LoRA takes it.
-      const expected = ['encoder.0.attn.q', 'encoder.0.attn.k', 'encoder.0.attn.v', 'encoder.1.attn.q', 'encoder.1.attn.k', 'encoder.1.attn.v', 'encoder.1.attn.o'];
+      const expected = [
+        'encoder.0.attn.q',
+        'encoder.0.attn.k',
+        'encoder.0.attn.v',
+        'encoder.1.attn.q',
+        'encoder.1.attn.k',
+        'encoder.1.attn.v',
+        'encoder.1.attn.o',
+      ];
       assert.deepEqual(adapted.sort(), (kind === 'lora' ? [...expected, 'encoder.0.attn.o'] : expected).sort());
-      const result = await trainModel({ model: run.model, adapted: run.adapted, dataset: run.dataset, train: run.config.train, seed: run.config.seed, loss: run.loss });
+      const result = await trainModel({
+        model: run.model,
+        adapted: run.adapted,
+        dataset: run.dataset,
+        train: run.config.train,
+        seed: run.config.seed,
+        loss: run.loss,
+      });
       assert.equal(result.status, 'completed');
       assert.equal(result.steps, 2);
       assert.ok(result.summary.final.testAccuracy >= 0 && result.summary.final.testAccuracy <= 1);

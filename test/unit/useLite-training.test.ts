@@ -57,7 +57,11 @@ test('zero-initialised LoRA and SymLoRA inside attention leave the outputs uncha
 
 test('training moves adapters (both layers) and head only, and the loss falls', async () => {
   const model = await freshModel();
-  const adapted = applyAdapterPlan(model, adapterConfig('symlora', ['encoder.*.attn.q', 'encoder.*.attn.k', 'encoder.*.attn.v', 'encoder.1.attn.o']), new Rng(0, 3));
+  const adapted = applyAdapterPlan(
+    model,
+    adapterConfig('symlora', ['encoder.*.attn.q', 'encoder.*.attn.k', 'encoder.*.attn.v', 'encoder.1.attn.o']),
+    new Rng(0, 3),
+  );
   const frozen = ['encoder.0.attn.q', 'encoder.1.attn.v', 'encoder.1.ffn.up', 'pooler'].map((n) => ({ n, before: snapshot(model.linear(n).weightT) }));
   const embedBefore = snapshot(model.others.get('embed.tokens')!);
   const adaptersBefore = adapted.trainable.map(snapshot);
@@ -68,7 +72,10 @@ test('training moves adapters (both layers) and head only, and the loss falls', 
   for (let step = 0; step < 8; step++) {
     const { value, grads } = tf.variableGrads(() => crossEntropy(model.forward(x), labels), adapted.trainable);
     losses.push(value.dataSync()[0]);
-    optimizer.apply(adapted.trainable.map((v) => grads[v.name]), 0.01);
+    optimizer.apply(
+      adapted.trainable.map((v) => grads[v.name]),
+      0.01,
+    );
     value.dispose();
     Object.values(grads).forEach((g) => g.dispose());
   }
@@ -94,17 +101,28 @@ test('full fine-tuning runs on wasm: the embedding gets gradients only for the t
   const { grads } = tf.variableGrads(() => crossEntropy(model.forward(x), tf.tensor1d(data.train.y.subarray(0, 4), 'int32')), [embed]);
   const g = grads[embed.name].arraySync() as number[][];
   const touched = g.map((row, id) => (row.some((v) => v !== 0) ? id : -1)).filter((id) => id >= 0);
-  assert.deepEqual(touched.sort((a, b) => a - b), [...seen].sort((a, b) => a - b));
+  assert.deepEqual(
+    touched.sort((a, b) => a - b),
+    [...seen].sort((a, b) => a - b),
+  );
   model.dispose();
 });
 
 test('gatherRows: gathers rows and sums the gradient of repeated rows', () => {
   const table = tf.tensor2d([1, 2, 3, 4, 5, 6], [3, 2]);
   const idx = tf.tensor1d([2, 0, 2], 'int32');
-  assert.deepEqual(gatherRows(table, idx).arraySync(), [[5, 6], [1, 2], [5, 6]]);
+  assert.deepEqual(gatherRows(table, idx).arraySync(), [
+    [5, 6],
+    [1, 2],
+    [5, 6],
+  ]);
   const weights = tf.tensor2d([1, 10, 100, 1000, 2, 20], [3, 2]);
   const grad = tf.grad((t: tf.Tensor) => tf.sum(tf.mul(gatherRows(t as tf.Tensor2D, idx), weights)))(table);
-  assert.deepEqual(grad.arraySync(), [[100, 1000], [0, 0], [3, 30]]);
+  assert.deepEqual(grad.arraySync(), [
+    [100, 1000],
+    [0, 0],
+    [3, 30],
+  ]);
 });
 
 test('config-side shapes and counts equal the live model', async () => {
@@ -114,7 +132,10 @@ test('config-side shapes and counts equal the live model', async () => {
   const live = model.linears.reduce((s, l) => s + l.weightT.size + l.bias.size, 0);
   assert.equal(linearParams, live);
   const others = useLiteOtherParams().reduce((s, o) => s + o.count, 0);
-  assert.equal(others, [...model.others.values()].reduce((s, v) => s + v.size, 0));
+  assert.equal(
+    others,
+    [...model.others.values()].reduce((s, v) => s + v.size, 0),
+  );
   // Every float weight in model.json's manifest (the fixed timing table aside) is used, once.
   const head = model.linear('head');
   assert.equal(live + others - head.weightT.size - head.bias.size, 6_975_744);

@@ -24,13 +24,20 @@ test('CSP is strict: no unsafe-*, no wildcard, no remote origin besides the webv
   const csp = cspOf(renderWebviewHtml(options));
   assert.equal(csp, buildCsp(CSP_SOURCE, options.nonce));
   assert.doesNotMatch(csp, /unsafe-/);
-  const directives = Object.fromEntries(csp.split(';').map((d) => d.trim().split(/\s+/)).map(([k, ...v]) => [k, v]));
+  const directives = Object.fromEntries(
+    csp
+      .split(';')
+      .map((d) => d.trim().split(/\s+/))
+      .map(([k, ...v]) => [k, v]),
+  );
   assert.deepEqual(directives['default-src'], ["'none'"]);
   assert.deepEqual(directives['script-src'], [`'nonce-${options.nonce}'`]);
   assert.deepEqual(directives['style-src'], [CSP_SOURCE, `'nonce-${options.nonce}'`]);
   assert.deepEqual(directives['img-src'], [CSP_SOURCE, 'data:']);
   assert.deepEqual(directives['font-src'], [CSP_SOURCE]);
-  const sources = Object.values(directives).flat().filter((s) => /^https?:/.test(s));
+  const sources = Object.values(directives)
+    .flat()
+    .filter((s) => /^https?:/.test(s));
   assert.deepEqual([...new Set(sources)], [CSP_SOURCE]);
 });
 
@@ -78,7 +85,11 @@ test('valid messages parse to themselves', () => {
 test('path traversal and malformed ids are rejected with the field named', () => {
   const traversal = ['..', '../../etc', '../x', 'a/../../b', 'a/b', 'a\\b', '..\\..\\x', '', 'x..y', '/abs', 'run id', 'ü', 'a\0b', '%2e%2e'];
   for (const id of traversal) {
-    assert.throws(() => parseWebviewMessage({ type: 'openRun', runId: id }), (e: Error) => e instanceof WebviewMessageError && /runId/.test(e.message), id);
+    assert.throws(
+      () => parseWebviewMessage({ type: 'openRun', runId: id }),
+      (e: Error) => e instanceof WebviewMessageError && /runId/.test(e.message),
+      id,
+    );
     assert.throws(() => parseWebviewMessage({ type: 'selectRuns', runIds: ['ok', id] }), /runIds\[1\]/, id);
     assert.throws(() => resolveRunDir('/tmp/runs', id), WebviewMessageError, id);
   }

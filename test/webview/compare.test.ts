@@ -15,7 +15,7 @@ after(async () => {
 
 const KINDS = { symlora: { params: 2080, base: 0.9 }, lora: { params: 4096, base: 0.88 } } as const;
 const STEPS = [100, 200, 300, 400, 500];
-const valAcc = (kind: keyof typeof KINDS, seed: number, step: number) => KINDS[kind].base - 0.3 / step * 100 + 0.013 * seed * seed - 0.004 * seed;
+const valAcc = (kind: keyof typeof KINDS, seed: number, step: number) => KINDS[kind].base - (0.3 / step) * 100 + 0.013 * seed * seed - 0.004 * seed;
 
 function fixture(): { runs: RunInfo[]; metrics: Record<string, MetricRecord[]> } {
   const runs: RunInfo[] = [];
@@ -23,10 +23,16 @@ function fixture(): { runs: RunInfo[]; metrics: Record<string, MetricRecord[]> }
   for (const kind of ['symlora', 'lora'] as const) {
     for (const seed of [1, 2, 3]) {
       const id = `${kind}-r4-s${seed}`;
-      runs.push(makeRun(id, {
-        adapterKind: kind, seed, trainableParams: KINDS[kind].params, wallTimeSec: 50 + seed, steps: 500,
-        config: { 'model.hidden': 256, 'adapter.kind': kind, 'adapter.rank': 4, 'train.lr': 0.001, seed },
-      }));
+      runs.push(
+        makeRun(id, {
+          adapterKind: kind,
+          seed,
+          trainableParams: KINDS[kind].params,
+          wallTimeSec: 50 + seed,
+          steps: 500,
+          config: { 'model.hidden': 256, 'adapter.kind': kind, 'adapter.rank': 4, 'train.lr': 0.001, seed },
+        }),
+      );
       metrics[id] = [
         ...trainRecords(50, { seed }),
         ...evalRecords(STEPS, 'val', (step) => valAcc(kind, seed, step)),
@@ -58,7 +64,15 @@ async function lastExport(view: WebviewPage, format: string): Promise<Extract<We
 
 /** RFC 4180 parsing, enough for our exports. */
 function parseCsv(text: string): string[][] {
-  return text.trimEnd().split('\r\n').map((line) => line.match(/("([^"]|"")*"|[^,]*)(,|$)/g)!.slice(0, -1).map((c) => c.replace(/,$/, '').replace(/^"|"$/g, '').replace(/""/g, '"')));
+  return text
+    .trimEnd()
+    .split('\r\n')
+    .map((line) =>
+      line
+        .match(/("([^"]|"")*"|[^,]*)(,|$)/g)!
+        .slice(0, -1)
+        .map((c) => c.replace(/,$/, '').replace(/^"|"$/g, '').replace(/""/g, '"')),
+    );
 }
 
 async function assertClean(view: WebviewPage): Promise<void> {
@@ -69,10 +83,24 @@ async function assertClean(view: WebviewPage): Promise<void> {
 test('table shows only differing config fields and each run’s results; sorting by click and keyboard', async () => {
   const view = await openWithFixture();
   let d = await view.describe<Described>();
-  assert.deepEqual(d.table.headers.map((h) => h.text), [
-    'run', 'adapter.kind', 'seed', 'adapter', 'rank', 'trainable params', 'val final acc', 'val best acc',
-    'test final acc', 'test best acc', 'wall time (s)', 'steps/s', 'backend',
-  ]);
+  assert.deepEqual(
+    d.table.headers.map((h) => h.text),
+    [
+      'run',
+      'adapter.kind',
+      'seed',
+      'adapter',
+      'rank',
+      'trainable params',
+      'val final acc',
+      'val best acc',
+      'test final acc',
+      'test best acc',
+      'wall time (s)',
+      'steps/s',
+      'backend',
+    ],
+  );
   assert.equal(d.table.rows.length, 6);
   const row = d.table.rows.find((r) => r[0] === 'lora-r4-s2')!;
   assert.deepEqual(row.slice(0, 6), ['lora-r4-s2', 'lora', '2', 'lora', '4', '4,096']);
@@ -82,14 +110,20 @@ test('table shows only differing config fields and each run’s results; sorting
   await view.page.locator('button[data-key="valFinal"]').click();
   d = await view.describe<Described>();
   const finals = d.table.rows.map((r) => Number(r[6]));
-  assert.deepEqual(finals, [...finals].sort((a, b) => a - b));
+  assert.deepEqual(
+    finals,
+    [...finals].sort((a, b) => a - b),
+  );
   assert.equal(d.table.headers[6].sort, 'ascending');
   // Keyboard: the focused header button toggles to descending with Enter.
   assert.equal(await view.page.evaluate(() => (document.activeElement as HTMLElement).dataset.key), 'valFinal');
   await view.page.keyboard.press('Enter');
   d = await view.describe<Described>();
   assert.equal(d.table.headers[6].sort, 'descending');
-  assert.deepEqual(d.table.rows.map((r) => Number(r[6])), [...finals].sort((a, b) => b - a));
+  assert.deepEqual(
+    d.table.rows.map((r) => Number(r[6])),
+    [...finals].sort((a, b) => b - a),
+  );
   assert.equal(d.table.rows[0][0], 'symlora-r4-s3');
 
   // CSV export follows the on-screen order and carries the unrounded numbers.
@@ -97,8 +131,14 @@ test('table shows only differing config fields and each run’s results; sorting
   const csv = await lastExport(view, 'csv');
   assert.equal(csv.suggestedName, 'symlora-compare.csv');
   const cells = parseCsv(csv.content);
-  assert.deepEqual(cells[0], d.table.headers.map((h) => h.text.replace(/ [▲▼]$/, '')));
-  assert.deepEqual(cells.slice(1).map((r) => r[0]), d.table.rows.map((r) => r[0]));
+  assert.deepEqual(
+    cells[0],
+    d.table.headers.map((h) => h.text.replace(/ [▲▼]$/, '')),
+  );
+  assert.deepEqual(
+    cells.slice(1).map((r) => r[0]),
+    d.table.rows.map((r) => r[0]),
+  );
   assert.equal(Number(cells[1][6]), valAcc('symlora', 3, 500));
   assert.equal(Number(cells[1][8]), valAcc('symlora', 3, 500) - 0.01);
 
@@ -130,7 +170,7 @@ test('grouping by seed (asked for by the host’s initial state): mean ± t-inte
   const values = [1, 2, 3].map((s) => valAcc('symlora', s, 500));
   const mean = values.reduce((a, b) => a + b) / 3;
   const sd = Math.sqrt(values.reduce((a, v) => a + (v - mean) ** 2, 0) / 2);
-  const half = 4.302652729749462 * sd / Math.sqrt(3); // t(0.975, 2)
+  const half = (4.302652729749462 * sd) / Math.sqrt(3); // t(0.975, 2)
   const symRow = d.table.rows.find((r) => r[0].startsWith('symlora'))!;
   assert.equal(symRow[0], 'symlora r4 (seeds 1, 2, 3)');
   const [shownMean, shownHalf] = symRow[d.table.headers.findIndex((h) => h.text.startsWith('val final'))].split(' ± ').map(Number);
@@ -139,18 +179,34 @@ test('grouping by seed (asked for by the host’s initial state): mean ± t-inte
 
   // Curves: a mean line and a 95% band per group.
   const curves = d.charts.curves.datasets;
-  assert.deepEqual(curves.map((c) => c.label.replace('\u200b', '')), [
-    'symlora r4 (seeds 1, 2, 3) mean', 'symlora r4 (seeds 1, 2, 3) lower', 'symlora r4 (seeds 1, 2, 3) 95% CI',
-    'lora r4 (seeds 1, 2, 3) mean', 'lora r4 (seeds 1, 2, 3) lower', 'lora r4 (seeds 1, 2, 3) 95% CI',
-  ]);
-  assert.deepEqual(curves[0].data.map((p) => p.x), STEPS);
+  assert.deepEqual(
+    curves.map((c) => c.label.replace('\u200b', '')),
+    [
+      'symlora r4 (seeds 1, 2, 3) mean',
+      'symlora r4 (seeds 1, 2, 3) lower',
+      'symlora r4 (seeds 1, 2, 3) 95% CI',
+      'lora r4 (seeds 1, 2, 3) mean',
+      'lora r4 (seeds 1, 2, 3) lower',
+      'lora r4 (seeds 1, 2, 3) 95% CI',
+    ],
+  );
+  assert.deepEqual(
+    curves[0].data.map((p) => p.x),
+    STEPS,
+  );
   assert.ok(Math.abs(curves[0].data[4].y - mean) < 1e-12, `mean ${curves[0].data[4].y} vs ${mean}`);
   assert.ok(Math.abs(curves[2].data[4].y - (mean + half)) < 1e-12, `upper ${curves[2].data[4].y} vs ${mean + half}`);
   assert.ok(Math.abs(curves[1].data[4].y - (mean - half)) < 1e-12, `lower ${curves[1].data[4].y} vs ${mean - half}`);
 
   const scatter = d.charts.scatter;
   assert.equal(scatter.xScale, 'logarithmic');
-  assert.deepEqual(scatter.datasets.map((s) => [s.label, s.data.map((p) => p.x)]), [['symlora', [2080]], ['lora', [4096]]]);
+  assert.deepEqual(
+    scatter.datasets.map((s) => [s.label, s.data.map((p) => p.x)]),
+    [
+      ['symlora', [2080]],
+      ['lora', [4096]],
+    ],
+  );
   assert.ok(Math.abs(scatter.datasets[0].data[0].y - mean) < 1e-12, `scatter ${scatter.datasets[0].data[0].y} vs ${mean}`);
 
   await view.page.locator('#export-csv').click();
@@ -158,7 +214,10 @@ test('grouping by seed (asked for by the host’s initial state): mean ± t-inte
   const col = cells[0].indexOf('val final acc ±95% CI');
   assert.ok(col > 0, cells[0].join(','));
   const sym = cells.find((r) => r[0].startsWith('symlora'))!;
-  assert.ok(Math.abs(Number(sym[col]) - half) < 1e-12 && Math.abs(Number(sym[col - 1]) - mean) < 1e-12, `csv ${sym[col - 1]} ± ${sym[col]} vs ${mean} ± ${half}`);
+  assert.ok(
+    Math.abs(Number(sym[col]) - half) < 1e-12 && Math.abs(Number(sym[col - 1]) - mean) < 1e-12,
+    `csv ${sym[col - 1]} ± ${sym[col]} vs ${mean} ± ${half}`,
+  );
   await assertClean(view);
   await view.page.close();
 });
@@ -173,7 +232,10 @@ test('any metric can be overlaid; charts save as PNG; state survives a reload; l
   await view.page.locator('button[data-key="trainableParams"]').click();
   let d = await view.describe<Described>();
   assert.equal(d.state.curveMetric, 'train.loss');
-  assert.deepEqual(d.charts.curves.datasets.map((s) => [s.label, s.length]), fixture().runs.map((r) => [r.id, 50]));
+  assert.deepEqual(
+    d.charts.curves.datasets.map((s) => [s.label, s.length]),
+    fixture().runs.map((r) => [r.id, 50]),
+  );
   await view.screenshot('compare-light');
 
   await view.page.locator('#save-curves').click();

@@ -44,7 +44,9 @@ test('all three views run in the high-contrast theme with zero CSP violations', 
     const view = await browser.open(name, { theme: 'high-contrast' });
     const runs = [makeRun('hc-1', { status: 'running' }), makeRun('hc-2', { adapterKind: 'lora', trainableParams: 8000, seed: 2, config: { seed: 2 } })];
     if (name === 'inspector') {
-      const layers = [{ layer: 'fc1', adapter: 'symlora' as const, eigenvalues: [0.5, -0.3], singularValues: [0.5, 0.3], effectiveRank: 1.9, relativeNorm: 0.01 }];
+      const layers = [
+        { layer: 'fc1', adapter: 'symlora' as const, eigenvalues: [0.5, -0.3], singularValues: [0.5, 0.3], effectiveRank: 1.9, relativeNorm: 0.01 },
+      ];
       await view.post({ type: 'inspect', title: 'hc', spectra: [{ step: 10, time: 1, layers }], final: layers });
     } else {
       await view.post({ type: 'init', runs, metrics: { 'hc-1': trainRecords(200), 'hc-2': trainRecords(200, { seed: 5 }) } });

@@ -28,7 +28,10 @@ function tensorBoardSmooth(ys: number[], weight: number): number[] {
 type Described = {
   state: { selected: string[]; smoothing: number; xAxis: string; logY: boolean; hiddenPanels: string[] };
   runs: string[];
-  charts: Record<string, { xScale: string; yScale: string; datasets: { label: string; length: number; drawn: number; data: { x: number; y: number }[]; borderColor: string }[] }>;
+  charts: Record<
+    string,
+    { xScale: string; yScale: string; datasets: { label: string; length: number; drawn: number; data: { x: number; y: number }[]; borderColor: string }[] }
+  >;
 };
 
 async function waitForLength(view: WebviewPage, chart: string, label: string, length: number, withData = length <= 5000): Promise<Described> {
@@ -37,7 +40,9 @@ async function waitForLength(view: WebviewPage, chart: string, label: string, le
     const d = await view.describe<Described>();
     if (d.charts[chart].datasets.find((s) => s.label === label)?.length === length) return withData ? view.describe<Described>(true) : d;
   }
-  assert.fail(`${chart} / ${label} never reached ${length} points: ${JSON.stringify((await view.describe<Described>()).charts[chart].datasets.map((s) => [s.label, s.length]))}`);
+  assert.fail(
+    `${chart} / ${label} never reached ${length} points: ${JSON.stringify((await view.describe<Described>()).charts[chart].datasets.map((s) => [s.label, s.length]))}`,
+  );
 }
 
 /** Polls the view until `ready` holds (controls and redraws are asynchronous), then returns it. */
@@ -67,12 +72,26 @@ test('handshake: ready first, nothing drawn before init, then every metric serie
   const d = await waitForLength(view, 'loss', 'run-a · train loss', 300);
   assert.deepEqual(d.state.selected, ['run-a'], 'the active run is shown by default');
   const labels = (chart: string) => d.charts[chart].datasets.map((s) => [s.label.replace('\u200b', ''), s.length]);
-  assert.deepEqual(labels('loss'), [['run-a · train loss', 300], ['run-a · train loss (raw)', 300], ['run-a · val loss', 3]]);
-  assert.deepEqual(labels('accuracy'), [['run-a · train acc', 300], ['run-a · train acc (raw)', 300], ['run-a · val acc', 3]]);
+  assert.deepEqual(labels('loss'), [
+    ['run-a · train loss', 300],
+    ['run-a · train loss (raw)', 300],
+    ['run-a · val loss', 3],
+  ]);
+  assert.deepEqual(labels('accuracy'), [
+    ['run-a · train acc', 300],
+    ['run-a · train acc (raw)', 300],
+    ['run-a · val acc', 3],
+  ]);
   assert.deepEqual(labels('lr'), [['run-a · lr', 300]]);
-  assert.deepEqual(labels('throughput'), [['run-a · samples/s', 300], ['run-a · samples/s (raw)', 300]]);
+  assert.deepEqual(labels('throughput'), [
+    ['run-a · samples/s', 300],
+    ['run-a · samples/s (raw)', 300],
+  ]);
   const raw = d.charts.loss.datasets[1].data;
-  assert.deepEqual(raw.slice(0, 3).map((p) => p.x), [1, 2, 3]);
+  assert.deepEqual(
+    raw.slice(0, 3).map((p) => p.x),
+    [1, 2, 3],
+  );
   assert.equal(raw[10].y, (records[10] as { loss: number }).loss);
   assert.deepEqual((await view.posted()).at(-1), { type: 'selectRuns', runIds: ['run-a'] });
   await assertClean(view);
@@ -84,12 +103,19 @@ test('live metrics are appended incrementally to the same arrays', async () => {
   await view.post({ type: 'init', runs: [makeRun('live', { status: 'running' })], metrics: { live: trainRecords(50) } });
   await waitForLength(view, 'loss', 'live · train loss', 50);
   // Mark the dataset's array: incremental appends keep it, a full rebuild would replace it.
-  await view.page.evaluate(() => ((window as any).__symlora.charts.get('loss').data.datasets[0]._data ?? (window as any).__symlora.charts.get('loss').data.datasets[0].data).__marker = 1);
+  await view.page.evaluate(
+    () =>
+      (((window as any).__symlora.charts.get('loss').data.datasets[0]._data ?? (window as any).__symlora.charts.get('loss').data.datasets[0].data).__marker =
+        1),
+  );
   for (let i = 0; i < 5; i++) {
     await view.post({ type: 'metrics', runId: 'live', records: trainRecords(10, { startStep: 51 + 10 * i }) });
   }
   const d = await waitForLength(view, 'loss', 'live · train loss', 100);
-  assert.deepEqual(d.charts.loss.datasets[1].data.map((p) => p.x), Array.from({ length: 100 }, (_, i) => i + 1));
+  assert.deepEqual(
+    d.charts.loss.datasets[1].data.map((p) => p.x),
+    Array.from({ length: 100 }, (_, i) => i + 1),
+  );
   const marker = await view.page.evaluate(() => {
     const ds = (window as any).__symlora.charts.get('loss').data.datasets[0];
     return (ds._data ?? ds.data).__marker;
@@ -151,7 +177,10 @@ test('smoothing equals TensorBoard’s debiased EMA; the raw curve stays behind'
     const smoothed = d.charts.loss.datasets[0].data.map((p) => p.y);
     const reference = tensorBoardSmooth(losses, weight);
     smoothed.forEach((y, i) => assert.ok(Math.abs(y - reference[i]) <= 1e-12 * Math.abs(reference[i]), `w=${weight} i=${i}: ${y} vs ${reference[i]}`));
-    assert.deepEqual(d.charts.loss.datasets[1].data.map((p) => p.y), losses);
+    assert.deepEqual(
+      d.charts.loss.datasets[1].data.map((p) => p.y),
+      losses,
+    );
     assert.match(d.charts.loss.datasets[1].borderColor, /rgba\(.*0\.25\)/);
   }
   // Points streamed after the slider moved are smoothed incrementally with the same result.
@@ -184,17 +213,35 @@ test('x axis by wall time, log-scale y, hiding a metric, run selection; state su
   await view.page.locator('#log-y').click();
   await view.page.locator('vscode-checkbox[data-panel="lr"]').click();
   await view.page.locator('#smoothing').fill('0.3');
-  let d = await waitForView(view, (v) => v.charts.loss.yScale === 'logarithmic' && v.state.hiddenPanels.includes('lr') && v.state.xAxis === 'time', 'log y, wall-time x, lr hidden');
+  let d = await waitForView(
+    view,
+    (v) => v.charts.loss.yScale === 'logarithmic' && v.state.hiddenPanels.includes('lr') && v.state.xAxis === 'time',
+    'log y, wall-time x, lr hidden',
+  );
   assert.equal(d.charts.loss.xScale, 'linear');
   assert.equal(d.charts.loss.yScale, 'logarithmic');
-  assert.deepEqual(d.charts.loss.datasets.find((s) => s.label === 'r2 · train loss')!.data.slice(0, 2).map((p) => p.x), [0.2, 0.4]);
+  assert.deepEqual(
+    d.charts.loss.datasets
+      .find((s) => s.label === 'r2 · train loss')!
+      .data.slice(0, 2)
+      .map((p) => p.x),
+    [0.2, 0.4],
+  );
   assert.equal(await view.page.locator('#panel-lr').isHidden(), true, 'lr panel hidden');
   assert.deepEqual(new Set(d.state.selected), new Set(['r1', 'r2']));
 
   await view.reload();
-  assert.deepEqual((await view.posted()).map((m) => m.type), ['ready'], 'nothing is assumed before init');
+  assert.deepEqual(
+    (await view.posted()).map((m) => m.type),
+    ['ready'],
+    'nothing is assumed before init',
+  );
   await view.post(init);
-  d = await waitForView(view, (v) => v.charts.loss.datasets.some((s) => s.label === 'r1 · train loss' && s.length === 30) && v.charts.loss.yScale === 'logarithmic', 'restored curves on a log scale');
+  d = await waitForView(
+    view,
+    (v) => v.charts.loss.datasets.some((s) => s.label === 'r1 · train loss' && s.length === 30) && v.charts.loss.yScale === 'logarithmic',
+    'restored curves on a log scale',
+  );
   assert.deepEqual(
     { selected: new Set(d.state.selected), xAxis: d.state.xAxis, logY: d.state.logY, smoothing: d.state.smoothing, hidden: d.state.hiddenPanels },
     { selected: new Set(['r1', 'r2']), xAxis: 'time', logY: true, smoothing: 0.3, hidden: ['lr'] },
@@ -215,17 +262,26 @@ test('x axis by wall time, log-scale y, hiding a metric, run selection; state su
 test('100,000 points per series are kept and decimated for drawing; screenshots in light and dark', async () => {
   const view = await browser.open('dashboard', { theme: 'light' });
   // 100k records are generated inside the page: 12 MB through the DevTools protocol takes seconds.
-  await view.page.evaluate(({ small }) => {
-    const big = Array.from({ length: 100_000 }, (_, i) => ({
-      kind: 'train', step: i + 1, epoch: 0, time: (i + 1) / 50, loss: 2 * Math.exp(-i / 20_000) + 0.1 * Math.sin(i / 7) ** 2,
-      accuracy: 1 - Math.exp(-i / 20_000), lr: 0.001, samplesPerSec: 1000 + (i % 97),
-    }));
-    const runs = [
-      { id: 'big', experiment: 'x', status: 'running', adapterKind: 'symlora', rank: 4, seed: 1, trainableParams: 1, config: {} },
-      { id: 'small', experiment: 'x', status: 'running', adapterKind: 'lora', rank: 4, seed: 1, trainableParams: 1, config: {} },
-    ];
-    window.postMessage({ type: 'init', runs, metrics: { big, small } }, '*');
-  }, { small: trainRecords(2000, { seed: 9, lossScale: 1.3 }) });
+  await view.page.evaluate(
+    ({ small }) => {
+      const big = Array.from({ length: 100_000 }, (_, i) => ({
+        kind: 'train',
+        step: i + 1,
+        epoch: 0,
+        time: (i + 1) / 50,
+        loss: 2 * Math.exp(-i / 20_000) + 0.1 * Math.sin(i / 7) ** 2,
+        accuracy: 1 - Math.exp(-i / 20_000),
+        lr: 0.001,
+        samplesPerSec: 1000 + (i % 97),
+      }));
+      const runs = [
+        { id: 'big', experiment: 'x', status: 'running', adapterKind: 'symlora', rank: 4, seed: 1, trainableParams: 1, config: {} },
+        { id: 'small', experiment: 'x', status: 'running', adapterKind: 'lora', rank: 4, seed: 1, trainableParams: 1, config: {} },
+      ];
+      window.postMessage({ type: 'init', runs, metrics: { big, small } }, '*');
+    },
+    { small: trainRecords(2000, { seed: 9, lossScale: 1.3 }) },
+  );
   const d = await waitForLength(view, 'loss', 'big · train loss', 100_000);
   const big = d.charts.loss.datasets[0];
   assert.ok(big.drawn > 0 && big.drawn < 5000, `decimation should draw ~canvas-width points, drew ${big.drawn}`);

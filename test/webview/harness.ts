@@ -20,8 +20,14 @@ const ROOT = resolve(import.meta.dirname, '../..');
 export const ORIGIN = 'https://webview.test';
 export const SCREENSHOT_DIR = join(ROOT, 'test-results/webview');
 const CHROMIUM_ARGS = [
-  '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking',
-  '--disable-component-update', '--disable-sync', '--disable-dev-shm-usage',
+  '--no-sandbox',
+  '--disable-gpu',
+  '--disable-quic',
+  '--no-first-run',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+  '--disable-dev-shm-usage',
 ];
 
 /** Bundles the views the way esbuild.mjs does (browser IIFE), into a private temp dir. */
@@ -39,38 +45,96 @@ export async function buildBundles(views: ViewName[], outdir: string): Promise<v
 
 // VS Code's Light+ / Dark+ / High Contrast values of the variables the views use.
 const THEMES: Record<ThemeName, { bodyClass: string; vars: Record<string, string> }> = {
-  light: { bodyClass: 'vscode-light', vars: {
-    '--vscode-foreground': '#616161', '--vscode-descriptionForeground': '#717171', '--vscode-editor-background': '#ffffff',
-    '--vscode-charts-blue': '#1a85ff', '--vscode-charts-red': '#e51400', '--vscode-charts-green': '#388a34',
-    '--vscode-charts-yellow': '#bf8803', '--vscode-charts-orange': '#d18616', '--vscode-charts-purple': '#652d90',
-    '--vscode-charts-lines': 'rgba(97, 97, 97, 0.5)', '--vscode-button-background': '#005fb8', '--vscode-button-foreground': '#ffffff',
-    '--vscode-focusBorder': '#005fb8', '--vscode-font-family': 'sans-serif', '--vscode-font-size': '13px',
-    '--vscode-panel-border': '#e5e5e5', '--vscode-list-hoverBackground': '#f2f2f2',
-    '--vscode-settings-checkboxBackground': '#f8f8f8', '--vscode-settings-checkboxBorder': '#cecece', '--vscode-settings-checkboxForeground': '#3b3b3b',
-    '--vscode-settings-dropdownBackground': '#ffffff', '--vscode-settings-dropdownBorder': '#cecece', '--vscode-settings-dropdownForeground': '#3b3b3b',
-    '--vscode-settings-dropdownListBorder': '#cecece', '--vscode-button-secondaryBackground': '#e5e5e5', '--vscode-button-secondaryForeground': '#3b3b3b',
-    '--vscode-button-hoverBackground': '#0258a8', '--vscode-button-secondaryHoverBackground': '#cccccc', '--vscode-list-activeSelectionBackground': '#e8e8e8',
-    '--vscode-list-activeSelectionForeground': '#000000', '--vscode-widget-shadow': 'rgba(0, 0, 0, 0.16)',
-  } },
-  dark: { bodyClass: 'vscode-dark', vars: {
-    '--vscode-foreground': '#cccccc', '--vscode-descriptionForeground': '#9d9d9d', '--vscode-editor-background': '#1f1f1f',
-    '--vscode-charts-blue': '#3794ff', '--vscode-charts-red': '#f14c4c', '--vscode-charts-green': '#89d185',
-    '--vscode-charts-yellow': '#cca700', '--vscode-charts-orange': '#d18616', '--vscode-charts-purple': '#b180d7',
-    '--vscode-charts-lines': 'rgba(204, 204, 204, 0.5)', '--vscode-button-background': '#0078d4', '--vscode-button-foreground': '#ffffff',
-    '--vscode-focusBorder': '#0078d4', '--vscode-font-family': 'sans-serif', '--vscode-font-size': '13px',
-    '--vscode-panel-border': '#2b2b2b', '--vscode-list-hoverBackground': '#2a2d2e',
-    '--vscode-settings-checkboxBackground': '#313131', '--vscode-settings-checkboxBorder': '#3c3c3c', '--vscode-settings-checkboxForeground': '#cccccc',
-    '--vscode-settings-dropdownBackground': '#313131', '--vscode-settings-dropdownBorder': '#3c3c3c', '--vscode-settings-dropdownForeground': '#cccccc',
-    '--vscode-settings-dropdownListBorder': '#454545', '--vscode-button-secondaryBackground': '#313131', '--vscode-button-secondaryForeground': '#cccccc',
-    '--vscode-button-hoverBackground': '#026ec1', '--vscode-button-secondaryHoverBackground': '#3c3c3c', '--vscode-list-activeSelectionBackground': '#04395e',
-    '--vscode-list-activeSelectionForeground': '#ffffff', '--vscode-widget-shadow': 'rgba(0, 0, 0, 0.36)',
-  } },
-  'high-contrast': { bodyClass: 'vscode-high-contrast', vars: {
-    '--vscode-foreground': '#ffffff', '--vscode-descriptionForeground': '#ffffff', '--vscode-editor-background': '#000000',
-    '--vscode-charts-blue': '#3794ff', '--vscode-charts-red': '#f14c4c', '--vscode-charts-green': '#89d185',
-    '--vscode-charts-yellow': '#ffd700', '--vscode-charts-orange': '#d18616', '--vscode-charts-purple': '#b180d7',
-    '--vscode-charts-lines': '#ffffff', '--vscode-focusBorder': '#f38518', '--vscode-font-family': 'sans-serif', '--vscode-font-size': '13px',
-  } },
+  light: {
+    bodyClass: 'vscode-light',
+    vars: {
+      '--vscode-foreground': '#616161',
+      '--vscode-descriptionForeground': '#717171',
+      '--vscode-editor-background': '#ffffff',
+      '--vscode-charts-blue': '#1a85ff',
+      '--vscode-charts-red': '#e51400',
+      '--vscode-charts-green': '#388a34',
+      '--vscode-charts-yellow': '#bf8803',
+      '--vscode-charts-orange': '#d18616',
+      '--vscode-charts-purple': '#652d90',
+      '--vscode-charts-lines': 'rgba(97, 97, 97, 0.5)',
+      '--vscode-button-background': '#005fb8',
+      '--vscode-button-foreground': '#ffffff',
+      '--vscode-focusBorder': '#005fb8',
+      '--vscode-font-family': 'sans-serif',
+      '--vscode-font-size': '13px',
+      '--vscode-panel-border': '#e5e5e5',
+      '--vscode-list-hoverBackground': '#f2f2f2',
+      '--vscode-settings-checkboxBackground': '#f8f8f8',
+      '--vscode-settings-checkboxBorder': '#cecece',
+      '--vscode-settings-checkboxForeground': '#3b3b3b',
+      '--vscode-settings-dropdownBackground': '#ffffff',
+      '--vscode-settings-dropdownBorder': '#cecece',
+      '--vscode-settings-dropdownForeground': '#3b3b3b',
+      '--vscode-settings-dropdownListBorder': '#cecece',
+      '--vscode-button-secondaryBackground': '#e5e5e5',
+      '--vscode-button-secondaryForeground': '#3b3b3b',
+      '--vscode-button-hoverBackground': '#0258a8',
+      '--vscode-button-secondaryHoverBackground': '#cccccc',
+      '--vscode-list-activeSelectionBackground': '#e8e8e8',
+      '--vscode-list-activeSelectionForeground': '#000000',
+      '--vscode-widget-shadow': 'rgba(0, 0, 0, 0.16)',
+    },
+  },
+  dark: {
+    bodyClass: 'vscode-dark',
+    vars: {
+      '--vscode-foreground': '#cccccc',
+      '--vscode-descriptionForeground': '#9d9d9d',
+      '--vscode-editor-background': '#1f1f1f',
+      '--vscode-charts-blue': '#3794ff',
+      '--vscode-charts-red': '#f14c4c',
+      '--vscode-charts-green': '#89d185',
+      '--vscode-charts-yellow': '#cca700',
+      '--vscode-charts-orange': '#d18616',
+      '--vscode-charts-purple': '#b180d7',
+      '--vscode-charts-lines': 'rgba(204, 204, 204, 0.5)',
+      '--vscode-button-background': '#0078d4',
+      '--vscode-button-foreground': '#ffffff',
+      '--vscode-focusBorder': '#0078d4',
+      '--vscode-font-family': 'sans-serif',
+      '--vscode-font-size': '13px',
+      '--vscode-panel-border': '#2b2b2b',
+      '--vscode-list-hoverBackground': '#2a2d2e',
+      '--vscode-settings-checkboxBackground': '#313131',
+      '--vscode-settings-checkboxBorder': '#3c3c3c',
+      '--vscode-settings-checkboxForeground': '#cccccc',
+      '--vscode-settings-dropdownBackground': '#313131',
+      '--vscode-settings-dropdownBorder': '#3c3c3c',
+      '--vscode-settings-dropdownForeground': '#cccccc',
+      '--vscode-settings-dropdownListBorder': '#454545',
+      '--vscode-button-secondaryBackground': '#313131',
+      '--vscode-button-secondaryForeground': '#cccccc',
+      '--vscode-button-hoverBackground': '#026ec1',
+      '--vscode-button-secondaryHoverBackground': '#3c3c3c',
+      '--vscode-list-activeSelectionBackground': '#04395e',
+      '--vscode-list-activeSelectionForeground': '#ffffff',
+      '--vscode-widget-shadow': 'rgba(0, 0, 0, 0.36)',
+    },
+  },
+  'high-contrast': {
+    bodyClass: 'vscode-high-contrast',
+    vars: {
+      '--vscode-foreground': '#ffffff',
+      '--vscode-descriptionForeground': '#ffffff',
+      '--vscode-editor-background': '#000000',
+      '--vscode-charts-blue': '#3794ff',
+      '--vscode-charts-red': '#f14c4c',
+      '--vscode-charts-green': '#89d185',
+      '--vscode-charts-yellow': '#ffd700',
+      '--vscode-charts-orange': '#d18616',
+      '--vscode-charts-purple': '#b180d7',
+      '--vscode-charts-lines': '#ffffff',
+      '--vscode-focusBorder': '#f38518',
+      '--vscode-font-family': 'sans-serif',
+      '--vscode-font-size': '13px',
+    },
+  },
 };
 
 /** Installed before any page script: the VS Code API stand-in, CSP-violation and theme set-up. */
@@ -160,7 +224,11 @@ export class WebviewBrowser {
     await page.addInitScript({ content: 'globalThis.__name = (fn) => fn;' });
     await page.addInitScript(initScript, { theme: THEMES[options.theme ?? 'dark'] });
     await page.goto(`${ORIGIN}/index.html`);
-    await page.waitForFunction(() => (window as any).__posted?.some((m: { type: string }) => m.type === "ready"), undefined, { timeout: 10_000 }).catch((e) => { throw new Error(`${view} never posted ready: ${problems.join("; ")}`, { cause: e }); });
+    await page
+      .waitForFunction(() => (window as any).__posted?.some((m: { type: string }) => m.type === 'ready'), undefined, { timeout: 10_000 })
+      .catch((e) => {
+        throw new Error(`${view} never posted ready: ${problems.join('; ')}`, { cause: e });
+      });
     return {
       page,
       problems,
@@ -178,7 +246,11 @@ export class WebviewBrowser {
       },
       reload: async () => {
         await page.reload();
-        await page.waitForFunction(() => (window as any).__posted?.some((m: { type: string }) => m.type === "ready"), undefined, { timeout: 10_000 }).catch((e) => { throw new Error(`${view} never posted ready: ${problems.join("; ")}`, { cause: e }); });
+        await page
+          .waitForFunction(() => (window as any).__posted?.some((m: { type: string }) => m.type === 'ready'), undefined, { timeout: 10_000 })
+          .catch((e) => {
+            throw new Error(`${view} never posted ready: ${problems.join('; ')}`, { cause: e });
+          });
       },
       screenshot: async (name) => {
         mkdirSync(SCREENSHOT_DIR, { recursive: true });

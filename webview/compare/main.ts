@@ -17,7 +17,18 @@ import { connectToHost } from '../shared/messaging';
 import { formatNumber, nextSort, renderTable, type Column, type Row, type SortState, sortRows } from '../shared/table';
 import { readTheme, watchTheme, withAlpha } from '../shared/theme';
 import { exposeForTests, getUiState, postToHost, setUiState } from '../shared/vscodeApi';
-import { availableSeries, buildTable, groupBySeed, groupLabel, meanBand, primaryMetric, seriesPoints, summarizeRun, type Metrics, type TableModel } from './model';
+import {
+  availableSeries,
+  buildTable,
+  groupBySeed,
+  groupLabel,
+  meanBand,
+  primaryMetric,
+  seriesPoints,
+  summarizeRun,
+  type Metrics,
+  type TableModel,
+} from './model';
 
 interface UiState {
   sort?: SortState;
@@ -72,7 +83,8 @@ function renderCompareTable(): void {
 function exportTable(): { header: string[]; rows: Cell[][]; display: string[][]; numeric: boolean[] } {
   const columns = displayColumns();
   const withCi = model.columns.flatMap((c) => (state.groupSeeds && c.aggregated ? [c.key, `${c.key}:ci`] : [c.key]));
-  const label = (key: string) => (key.endsWith(':ci') ? `${model.columns.find((c) => `${c.key}:ci` === key)!.label} ±95% CI` : model.columns.find((c) => c.key === key)!.label);
+  const label = (key: string) =>
+    key.endsWith(':ci') ? `${model.columns.find((c) => `${c.key}:ci` === key)!.label} ±95% CI` : model.columns.find((c) => c.key === key)!.label;
   const sorted = sortRows(model.rows, state.sort);
   return {
     header: withCi.map(label),
@@ -115,9 +127,16 @@ function renderCurves(): void {
     const band = meanBand(lines);
     datasets.push({ label: `${label} mean`, data: band.mean, borderColor: colour, backgroundColor: colour });
     datasets.push({ label: `${label} lower${HIDDEN_FROM_LEGEND}`, data: band.lower, borderColor: 'transparent', borderWidth: 0, fill: false });
-    datasets.push({ label: `${label} 95% CI${HIDDEN_FROM_LEGEND}`, data: band.upper, borderColor: 'transparent', borderWidth: 0, backgroundColor: withAlpha(colour, 0.2), fill: '-1' });
+    datasets.push({
+      label: `${label} 95% CI${HIDDEN_FROM_LEGEND}`,
+      data: band.upper,
+      borderColor: 'transparent',
+      borderWidth: 0,
+      backgroundColor: withAlpha(colour, 0.2),
+      fill: '-1',
+    });
   });
-  curves.data.datasets = datasets as typeof curves.data.datasets;
+  curves.data.datasets = datasets;
   const options = curves.options as any;
   options.plugins.title.text = metric ? `${metric} by step` : 'No metrics yet';
   options.scales.y.title.text = metric ?? '';
@@ -145,10 +164,13 @@ function renderScatter(): void {
     borderColor: palette[i % palette.length],
     backgroundColor: withAlpha(palette[i % palette.length], 0.7),
     pointRadius: 5,
-  })) as typeof scatter.data.datasets;
+  }));
   const options = scatter.options as any;
   options.scales.y.title.text = `final val ${metric}`;
-  options.plugins.tooltip.callbacks = { label: (item: { raw: { label: string; x: number; y: number } }) => `${item.raw.label}: ${formatNumber(item.raw.y)} @ ${item.raw.x.toLocaleString('en-US')} params` };
+  options.plugins.tooltip.callbacks = {
+    label: (item: { raw: { label: string; x: number; y: number } }) =>
+      `${item.raw.label}: ${formatNumber(item.raw.y)} @ ${item.raw.x.toLocaleString('en-US')} params`,
+  };
   scatter.update('none');
 }
 
@@ -220,7 +242,9 @@ function button(id: string, text: string, onClick: () => void, secondary = false
 }
 
 function main(): void {
-  const group = el('vscode-checkbox', { id: 'group-seeds', label: 'Group runs that differ only by seed (mean ± 95% CI)' }) as HTMLElement & { checked: boolean };
+  const group = el('vscode-checkbox', { id: 'group-seeds', label: 'Group runs that differ only by seed (mean ± 95% CI)' }) as HTMLElement & {
+    checked: boolean;
+  };
   group.checked = state.groupSeeds;
   group.addEventListener('change', () => {
     state.groupSeeds = group.checked;
@@ -236,19 +260,55 @@ function main(): void {
   const scatterBox = chartBox('scatter-chart', 'chart-box tall');
   showApp(
     el('h1', {}, 'Compare runs'),
-    el('div', { class: 'toolbar', role: 'toolbar', 'aria-label': 'Table actions' }, group, button('export-csv', 'Export CSV', exportCsv), button('export-markdown', 'Export Markdown', exportMarkdown, true)),
+    el(
+      'div',
+      { class: 'toolbar', role: 'toolbar', 'aria-label': 'Table actions' },
+      group,
+      button('export-csv', 'Export CSV', exportCsv),
+      button('export-markdown', 'Export Markdown', exportMarkdown, true),
+    ),
     note,
     el('div', { class: 'table-wrap' }, table),
-    el('section', { class: 'charts', 'aria-label': 'Comparison charts' },
-      el('div', { class: 'chart-card' },
-        el('div', { class: 'toolbar' }, el('label', { for: 'curve-metric' }, 'Metric'), metricSelect, button('save-curves', 'Save PNG', () => savePng(curves, `symlora-${state.curveMetric ?? 'curves'}.png`), true)),
-        curvesBox.box),
-      el('div', { class: 'chart-card' },
-        el('div', { class: 'toolbar' }, el('span', {}, 'Accuracy vs trainable parameters'), button('save-scatter', 'Save PNG', () => savePng(scatter, 'symlora-accuracy-vs-params.png'), true)),
-        scatterBox.box)),
+    el(
+      'section',
+      { class: 'charts', 'aria-label': 'Comparison charts' },
+      el(
+        'div',
+        { class: 'chart-card' },
+        el(
+          'div',
+          { class: 'toolbar' },
+          el('label', { for: 'curve-metric' }, 'Metric'),
+          metricSelect,
+          button('save-curves', 'Save PNG', () => savePng(curves, `symlora-${state.curveMetric ?? 'curves'}.png`), true),
+        ),
+        curvesBox.box,
+      ),
+      el(
+        'div',
+        { class: 'chart-card' },
+        el(
+          'div',
+          { class: 'toolbar' },
+          el('span', {}, 'Accuracy vs trainable parameters'),
+          button('save-scatter', 'Save PNG', () => savePng(scatter, 'symlora-accuracy-vs-params.png'), true),
+        ),
+        scatterBox.box,
+      ),
+    ),
   );
   curves = createLineChart(curvesBox.canvas, { title: 'Curves', xLabel: 'step', yLabel: '', ariaLabel: 'Overlaid training curves of the compared runs' });
-  scatter = createLineChart(scatterBox.canvas, { title: 'Accuracy vs trainable parameters', xLabel: 'trainable parameters (log)', yLabel: 'final val accuracy', logX: true, ariaLabel: 'Final validation metric against trainable parameters, one point per run or group' }, 'scatter');
+  scatter = createLineChart(
+    scatterBox.canvas,
+    {
+      title: 'Accuracy vs trainable parameters',
+      xLabel: 'trainable parameters (log)',
+      yLabel: 'final val accuracy',
+      logX: true,
+      ariaLabel: 'Final validation metric against trainable parameters, one point per run or group',
+    },
+    'scatter',
+  );
   watchTheme(onTheme);
   exposeForTests({
     describe: (withData = false) => ({

@@ -25,7 +25,9 @@ export function differingConfigKeys(runs: readonly RunInfo[], options: { ignoreS
 
 /** Runs that differ only by seed share a key: config without seed paths, adapter kind and rank. */
 export function seedGroupKey(run: RunInfo): string {
-  const config = Object.entries(run.config).filter(([key]) => !isSeedKey(key)).sort(([a], [b]) => (a < b ? -1 : 1));
+  const config = Object.entries(run.config)
+    .filter(([key]) => !isSeedKey(key))
+    .sort(([a], [b]) => (a < b ? -1 : 1));
   return JSON.stringify([run.adapterKind, run.rank, config]);
 }
 
@@ -55,7 +57,10 @@ export function primaryMetric(metrics: Metrics): 'accuracy' | 'loss' {
 
 export function summarizeRun(run: RunInfo, records: readonly MetricRecord[], metric: 'accuracy' | 'loss'): RunSummary {
   const pick = (split: 'val' | 'test') =>
-    records.filter((r) => r.kind === 'eval' && r.split === split).map((r) => r[metric]).filter((v): v is number => typeof v === 'number' && Number.isFinite(v));
+    records
+      .filter((r) => r.kind === 'eval' && r.split === split)
+      .map((r) => r[metric])
+      .filter((v): v is number => typeof v === 'number' && Number.isFinite(v));
   const best = (values: number[]) => (values.length === 0 ? undefined : metric === 'accuracy' ? Math.max(...values) : Math.min(...values));
   const val = pick('val');
   const test = pick('test');

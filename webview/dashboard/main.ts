@@ -28,14 +28,24 @@ interface PanelDef {
 }
 
 const PANELS: PanelDef[] = [
-  { key: 'loss', title: 'Training loss', yLabel: 'loss', series: [
-    { key: 'train.loss', name: 'train loss', smoothed: true },
-    { key: 'val.loss', name: 'val loss', smoothed: false, dashed: true },
-  ] },
-  { key: 'accuracy', title: 'Accuracy', yLabel: 'accuracy', series: [
-    { key: 'train.accuracy', name: 'train acc', smoothed: true },
-    { key: 'val.accuracy', name: 'val acc', smoothed: false, dashed: true },
-  ] },
+  {
+    key: 'loss',
+    title: 'Training loss',
+    yLabel: 'loss',
+    series: [
+      { key: 'train.loss', name: 'train loss', smoothed: true },
+      { key: 'val.loss', name: 'val loss', smoothed: false, dashed: true },
+    ],
+  },
+  {
+    key: 'accuracy',
+    title: 'Accuracy',
+    yLabel: 'accuracy',
+    series: [
+      { key: 'train.accuracy', name: 'train acc', smoothed: true },
+      { key: 'val.accuracy', name: 'val acc', smoothed: false, dashed: true },
+    ],
+  },
   { key: 'lr', title: 'Learning rate', yLabel: 'learning rate', series: [{ key: 'lr', name: 'lr', smoothed: false }] },
   { key: 'throughput', title: 'Throughput', yLabel: 'samples/s', series: [{ key: 'samplesPerSec', name: 'samples/s', smoothed: true }] },
 ];
@@ -183,7 +193,7 @@ function rebuildDatasets(): void {
   for (const panel of PANELS) {
     const chart = charts.get(panel.key);
     if (!chart) continue;
-    chart.data.datasets = datasetsFor(panel, palette) as typeof chart.data.datasets;
+    chart.data.datasets = datasetsFor(panel, palette);
     dirty.add(panel.key);
   }
   emptyNote.hidden = runs.size > 0;
@@ -276,9 +286,12 @@ function renderRunList(): void {
 }
 
 function controls(): HTMLElement {
-  const axis = el('vscode-single-select', { id: 'x-axis', 'aria-label': 'X axis' },
+  const axis = el(
+    'vscode-single-select',
+    { id: 'x-axis', 'aria-label': 'X axis' },
     el('vscode-option', { value: 'step' }, 'Step'),
-    el('vscode-option', { value: 'time' }, 'Wall time (s)')) as HTMLElement & { value: string };
+    el('vscode-option', { value: 'time' }, 'Wall time (s)'),
+  ) as HTMLElement & { value: string };
   axis.addEventListener('change', () => {
     state.xAxis = axis.value === 'time' ? 'time' : 'step';
     saveState();
@@ -318,11 +331,15 @@ function controls(): HTMLElement {
     return box;
   });
 
-  return el('section', { class: 'controls', 'aria-label': 'Dashboard controls' },
-    el('h2', { class: 'section-title' }, 'Runs'), runList,
+  return el(
+    'section',
+    { class: 'controls', 'aria-label': 'Dashboard controls' },
+    el('h2', { class: 'section-title' }, 'Runs'),
+    runList,
     el('div', { class: 'control-row' }, el('label', { for: 'x-axis' }, 'X axis'), axis, logY),
     el('div', { class: 'control-row' }, el('label', { for: 'smoothing' }, 'Smoothing'), smoothing, smoothingValue),
-    el('div', { class: 'control-row', role: 'group', 'aria-label': 'Metrics to show' }, ...panelToggles));
+    el('div', { class: 'control-row', role: 'group', 'aria-label': 'Metrics to show' }, ...panelToggles),
+  );
 }
 
 function chartsSection(): HTMLElement {

@@ -119,7 +119,9 @@ function renderSpectrum(): void {
   const count = Math.max(layer.eigenvalues.length, layer.singularValues.length);
   spectrumChart.data.labels = Array.from({ length: count }, (_, i) => String(i + 1));
   if (layer.adapter === 'symlora') {
-    spectrumChart.data.datasets = [{ label: 'eigenvalues (signed)', data: layer.eigenvalues, backgroundColor: eigenvalueColours(layer.eigenvalues.length, palette) }];
+    spectrumChart.data.datasets = [
+      { label: 'eigenvalues (signed)', data: layer.eigenvalues, backgroundColor: eigenvalueColours(layer.eigenvalues.length, palette) },
+    ];
   } else {
     spectrumChart.data.datasets = [
       // Singular values in the foreground colour: the palette's colours belong to the λᵢ.
@@ -148,7 +150,7 @@ function renderTrajectory(): void {
     borderColor: eigenvalueColour(i, palette),
     backgroundColor: eigenvalueColour(i, palette),
     pointRadius: data.length < 50 ? 2 : 0,
-  })) as typeof trajectoryChart.data.datasets;
+  }));
   note.textContent = spectra.length === 0 ? 'No spectrum history: this adapter file has no training log beside it.' : '';
   trajectoryChart.update('none');
 }
@@ -174,7 +176,12 @@ function savePng(chart: Chart<any, any, any> | undefined, name: string): void {
 }
 
 function safeName(text: string): string {
-  return text.replace(/[^A-Za-z0-9._-]+/g, '_').replace(/\.{2,}/g, '.').replace(/^[._-]+/, '') || 'layer';
+  return (
+    text
+      .replace(/[^A-Za-z0-9._-]+/g, '_')
+      .replace(/\.{2,}/g, '.')
+      .replace(/^[._-]+/, '') || 'layer'
+  );
 }
 
 // --------------------------------------------------------------------------------------------
@@ -225,15 +232,46 @@ function main(): void {
   showApp(
     heading,
     el('div', { class: 'toolbar' }, el('label', { for: 'layer' }, 'Layer'), layerSelect),
-    el('section', { class: 'charts', 'aria-label': 'Spectrum charts' },
-      el('div', { class: 'chart-card' }, el('div', { class: 'toolbar' }, button('save-spectrum', 'Save PNG', () => savePng(spectrumChart, `spectrum-${safeName(currentLayer()?.layer ?? '')}.png`))), spectrumBox.box),
-      el('div', { class: 'chart-card' }, el('div', { class: 'toolbar' }, button('save-trajectory', 'Save PNG', () => savePng(trajectoryChart, `eigenvalues-${safeName(currentLayer()?.layer ?? '')}.png`))), trajectoryBox.box)),
+    el(
+      'section',
+      { class: 'charts', 'aria-label': 'Spectrum charts' },
+      el(
+        'div',
+        { class: 'chart-card' },
+        el(
+          'div',
+          { class: 'toolbar' },
+          button('save-spectrum', 'Save PNG', () => savePng(spectrumChart, `spectrum-${safeName(currentLayer()?.layer ?? '')}.png`)),
+        ),
+        spectrumBox.box,
+      ),
+      el(
+        'div',
+        { class: 'chart-card' },
+        el(
+          'div',
+          { class: 'toolbar' },
+          button('save-trajectory', 'Save PNG', () => savePng(trajectoryChart, `eigenvalues-${safeName(currentLayer()?.layer ?? '')}.png`)),
+        ),
+        trajectoryBox.box,
+      ),
+    ),
     note,
     el('h2', {}, 'Layers'),
     el('div', { class: 'table-wrap' }, table),
   );
-  spectrumChart = createBarChart(spectrumBox.canvas, { title: 'Spectrum', xLabel: 'index i', yLabel: 'value', ariaLabel: 'Spectrum of the selected layer’s update' });
-  trajectoryChart = createLineChart(trajectoryBox.canvas, { title: 'Eigenvalues over training', xLabel: 'step', yLabel: 'λᵢ', ariaLabel: 'Each eigenvalue of the selected layer over training steps' });
+  spectrumChart = createBarChart(spectrumBox.canvas, {
+    title: 'Spectrum',
+    xLabel: 'index i',
+    yLabel: 'value',
+    ariaLabel: 'Spectrum of the selected layer’s update',
+  });
+  trajectoryChart = createLineChart(trajectoryBox.canvas, {
+    title: 'Eigenvalues over training',
+    xLabel: 'step',
+    yLabel: 'λᵢ',
+    ariaLabel: 'Each eigenvalue of the selected layer over training steps',
+  });
   watchTheme(onTheme);
   exposeForTests({
     describe: (withData = false) => ({

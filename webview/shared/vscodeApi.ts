@@ -40,7 +40,7 @@ export function postToHost(message: WebviewToHost): void {
  */
 export function getUiState<T extends object>(defaults: T): T {
   const saved = vscode().getState();
-  return { ...defaults, ...asObject(readInitialState()), ...asObject(saved) } as T;
+  return { ...defaults, ...asObject(readInitialState()), ...asObject(saved) };
 }
 
 /** The JSON block html.ts writes (id "symlora-initial-state"), or undefined. */

@@ -41,15 +41,22 @@ const fmt = (v: number | undefined): string => (v === undefined || !Number.isFin
 const signed = (v: number): string => (v >= 0 ? `+${fmt(v)}` : fmt(v));
 
 function table(rows: string[][]): string {
-  const widths = rows[0]!.map((_, c) => Math.max(...rows.map((r) => r[c]!.length)));
-  return rows.map((r) => r.map((cell, c) => cell.padEnd(widths[c]!)).join('  ').trimEnd()).join('\n');
+  const widths = rows[0].map((_, c) => Math.max(...rows.map((r) => r[c].length)));
+  return rows
+    .map((r) =>
+      r
+        .map((cell, c) => cell.padEnd(widths[c]))
+        .join('  ')
+        .trimEnd(),
+    )
+    .join('\n');
 }
 
 function render(path: string, c: AdapterBundleConfig, layers: AdapterLayerInfo[], spectra: LayerSpectrum[]): string {
   const head = `${path}: ${c.kind} adapter, rank ${c.rank}, alpha ${c.alpha} (${c.scaling}), ${layers.length} layer(s)`;
   const rows = [['layer', 'kind', 'shape', 'rank', 'top eigenvalues', 'top singular values', '‖QᵀQ−I‖', 'eff. rank', 'rel. norm']];
   spectra.forEach((s, i) => {
-    const w = layers[i]!;
+    const w = layers[i];
     rows.push([
       s.layer,
       s.adapter,

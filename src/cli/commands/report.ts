@@ -20,7 +20,8 @@ export async function run(args: string[], io: CliIO = processIO): Promise<number
     metric: { type: 'string' },
   });
   const metric = values.metric ?? 'testAccuracy';
-  if (!/^[A-Za-z][A-Za-z0-9_]*$/.test(metric)) throw new UsageError(`--metric expects a metric name such as testAccuracy or valAccuracy, got ${JSON.stringify(metric)}`);
+  if (!/^[A-Za-z][A-Za-z0-9_]*$/.test(metric))
+    throw new UsageError(`--metric expects a metric name such as testAccuracy or valAccuracy, got ${JSON.stringify(metric)}`);
   const paths = positionals.length ? positionals : [DEFAULT_RUNS_DIR];
   let collected;
   try {

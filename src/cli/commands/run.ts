@@ -41,13 +41,14 @@ function parseRunArgs(args: string[]): RunArgs {
     json: { type: 'boolean' },
     backend: { type: 'string' },
   });
-  if (positionals.length !== 1) throw new UsageError(positionals.length ? `expected one experiment file, got ${positionals.length}` : 'missing the experiment FILE');
+  if (positionals.length !== 1)
+    throw new UsageError(positionals.length ? `expected one experiment file, got ${positionals.length}` : 'missing the experiment FILE');
   const backend = values.backend ?? process.env.SYMLORA_BACKEND;
   if (backend !== undefined && !BACKENDS.includes(backend)) {
     throw new UsageError(`--backend expects one of ${BACKENDS.join(', ')}, got ${JSON.stringify(backend)}`);
   }
   return {
-    file: resolve(positionals[0]!),
+    file: resolve(positionals[0]),
     runsDir: resolve(values['runs-dir'] ?? DEFAULT_RUNS_DIR),
     parallel: positiveInteger('--parallel', values.parallel),
     reuseTrainers: values['reuse-trainers'] ?? false,
@@ -84,13 +85,19 @@ export async function run(args: string[], io: CliIO = processIO): Promise<number
     return EXIT.usage;
   }
   const concurrency = options.parallel ?? Math.min(availableParallelism(), specs.length);
-  const queue = new RunQueue({ concurrency, launch: { trainerPath: trainer, nodePath: process.execPath }, stopGraceMs: 10_000, reuseTrainers: options.reuseTrainers });
+  const queue = new RunQueue({
+    concurrency,
+    launch: { trainerPath: trainer, nodePath: process.execPath },
+    stopGraceMs: 10_000,
+    reuseTrainers: options.reuseTrainers,
+  });
   // Listen for Ctrl-C before the first trainer starts, so no run can escape a stop.
   const notes = { note: (text: string) => io.stderr(text + '\n') };
   const interrupts = handleInterrupts(queue, (text) => notes.note(text));
   try {
     const runs = enqueueAll(queue, specs, { runsDir: options.runsDir, ...(options.backend ? { backend: options.backend } : {}) });
-    if (!options.json) io.stderr(`${specs.length} run${specs.length === 1 ? '' : 's'} of ${specs[0]!.experiment}, ${concurrency} at a time, in ${options.runsDir}\n`);
+    if (!options.json)
+      io.stderr(`${specs.length} run${specs.length === 1 ? '' : 's'} of ${specs[0].experiment}, ${concurrency} at a time, in ${options.runsDir}\n`);
     await supervise(queue, runs, io, !options.json, notes);
     return report(runs, io, options.json, interrupts.count() > 0);
   } finally {

@@ -59,7 +59,7 @@ export function parseDigitFile(bytes: Uint8Array, file: string): Float32Array {
   if (!Array.isArray(parsed.data) || !parsed.data.every((v) => typeof v === 'number')) {
     throw new DatasetError('expected {"data": [numbers]}', { file });
   }
-  return Float32Array.from(parsed.data as number[]);
+  return Float32Array.from(parsed.data);
 }
 
 const [ZERO, NINE, DOT, COMMA, CLOSE] = [48, 57, 46, 44, 93];

@@ -29,7 +29,19 @@ export interface ExperimentAnalysis {
  */
 export function analyzeExperiment(text: string, _file?: string): ExperimentAnalysis {
   if (text.length > MAX_FILE_BYTES) {
-    return { errors: [{ path: '', message: `the text is ${text.length} characters long; an experiment file may have at most ${MAX_FILE_BYTES}`, line: 1, column: 1, offset: 0, length: 1 }], warnings: [] };
+    return {
+      errors: [
+        {
+          path: '',
+          message: `the text is ${text.length} characters long; an experiment file may have at most ${MAX_FILE_BYTES}`,
+          line: 1,
+          column: 1,
+          offset: 0,
+          length: 1,
+        },
+      ],
+      warnings: [],
+    };
   }
   const source = new SourceText(text.replace(/^\uFEFF/, ' '));
   const parsed = parseJson(source);
@@ -69,7 +81,8 @@ export function loadExperimentFile(path: string): ExperimentConfig {
 function readExperimentText(path: string): string {
   try {
     const size = statSync(path).size;
-    if (size > MAX_FILE_BYTES) throw new ExperimentError(path, [{ path: '', message: `file is ${size} bytes; an experiment file may have at most ${MAX_FILE_BYTES}` }]);
+    if (size > MAX_FILE_BYTES)
+      throw new ExperimentError(path, [{ path: '', message: `file is ${size} bytes; an experiment file may have at most ${MAX_FILE_BYTES}` }]);
     return readFileSync(path, 'utf8');
   } catch (error) {
     if (error instanceof ExperimentError) throw error;

@@ -45,11 +45,17 @@ function checkPretrain(config: ExperimentConfig, layout: LinearLayout[], error: 
   }
   checkTrain(pretrain.train, pretrain.task, '/pretrain/train', error, warn);
   if (pretrain.trainable === 'head' && arch !== 'use-lite') {
-    error('/pretrain/trainable', `"head" trains only the classifier head, but an "${arch}" base starts from random weights, so its body would stay random; use "all" (only arch "use-lite" ships a pretrained encoder)`);
+    error(
+      '/pretrain/trainable',
+      `"head" trains only the classifier head, but an "${arch}" base starts from random weights, so its body would stay random; use "all" (only arch "use-lite" ships a pretrained encoder)`,
+    );
   }
   if (pretrain.trainable === 'all' && arch === 'use-lite') {
     const weights = countParams(config.model, { ...config.adapter, kind: 'full' }).trainable.toLocaleString('en-US');
-    warn('/pretrain/trainable', `"all" fine-tunes all ${weights} weights of USE-Lite (embedding table included) on the source task, which is slow on a CPU; "head" keeps the shipped encoder and trains the head only`);
+    warn(
+      '/pretrain/trainable',
+      `"all" fine-tunes all ${weights} weights of USE-Lite (embedding table included) on the source task, which is slow on a CPU; "head" keeps the shipped encoder and trains the head only`,
+    );
   }
 }
 
@@ -106,7 +112,10 @@ function checkAdapter(config: ExperimentConfig, layout: LinearLayout[], error: R
     if (adapter.nonSquare === 'skip') {
       adapted = targets.filter(isSquare);
       if (adapted.length === 0) {
-        error('/adapter/targets', `symlora needs square layers but every target is non-square: ${listLayers(nonSquare)}; target square layers or set adapter.nonSquare to "lora"`);
+        error(
+          '/adapter/targets',
+          `symlora needs square layers but every target is non-square: ${listLayers(nonSquare)}; target square layers or set adapter.nonSquare to "lora"`,
+        );
         return;
       }
       if (nonSquare.length) {
@@ -116,7 +125,10 @@ function checkAdapter(config: ExperimentConfig, layout: LinearLayout[], error: R
   }
   const tooSmall = adapted.filter((layer) => adapter.rank > Math.min(...layer.shape));
   if (tooSmall.length) {
-    error('/adapter/rank', `rank ${adapter.rank} exceeds min(out, in) of ${listLayers(tooSmall, 4)}; the largest rank that fits every adapted layer is ${Math.min(...adapted.flatMap((l) => l.shape))}`);
+    error(
+      '/adapter/rank',
+      `rank ${adapter.rank} exceeds min(out, in) of ${listLayers(tooSmall, 4)}; the largest rank that fits every adapted layer is ${Math.min(...adapted.flatMap((l) => l.shape))}`,
+    );
   }
 }
 
@@ -138,7 +150,10 @@ function checkTeacher(config: ExperimentConfig, task: Extract<TaskConfig, { data
   if (shift.kind !== 'asymmetric') {
     const nonSquare = shifted.filter((layer) => !isSquare(layer));
     if (nonSquare.length) {
-      error(`${path}/shift/kind`, `a ${shift.kind} shift needs square layers; non-square shifted layers: ${listLayers(nonSquare)} (set ${path.slice(1).replace('/', '.')}.shift.targets to square layers)`);
+      error(
+        `${path}/shift/kind`,
+        `a ${shift.kind} shift needs square layers; non-square shifted layers: ${listLayers(nonSquare)} (set ${path.slice(1).replace('/', '.')}.shift.targets to square layers)`,
+      );
     }
   }
   // U·Vᵀ − V·Uᵀ with U, V n×r has rank 2r, so r can be at most n/2.
@@ -156,7 +171,7 @@ function sameList(a: readonly string[], b: readonly string[]): boolean {
 
 /** Features per example the dataset produces, or undefined when only the file knows. */
 function datasetFeatures(task: Exclude<TaskConfig, { dataset: 'teacher' }>): { count?: number; text: boolean; what: string } {
-  const options = task.options as Record<string, unknown>;
+  const options = task.options;
   switch (task.dataset) {
     case 'mnist':
     case 'digits':
@@ -167,7 +182,11 @@ function datasetFeatures(task: Exclude<TaskConfig, { dataset: 'teacher' }>): { c
     case 'sentiment':
     case 'spam':
       if (options.features === 'text') return { text: true, what: 'raw text' };
-      return { count: options.vocabSize as number, text: false, what: `bag-of-words with vocabSize ${String(options.vocabSize)} gives ${String(options.vocabSize)} features per example` };
+      return {
+        count: options.vocabSize as number,
+        text: false,
+        what: `bag-of-words with vocabSize ${String(options.vocabSize)} gives ${String(options.vocabSize)} features per example`,
+      };
     case 'csv':
     case 'jsonl': {
       const columns = options.featureColumns as string[] | undefined;
@@ -177,7 +196,7 @@ function datasetFeatures(task: Exclude<TaskConfig, { dataset: 'teacher' }>): { c
 }
 
 function datasetClasses(task: Exclude<TaskConfig, { dataset: 'teacher' }>): number | undefined {
-  const options = task.options as Record<string, unknown>;
+  const options = task.options;
   if (['mnist', 'digits', 'fashion-mnist'].includes(task.dataset)) return (options.classes as number[] | undefined)?.length ?? 10;
   if (task.dataset === 'sentiment' || task.dataset === 'spam') return 2;
   return undefined;
@@ -187,7 +206,10 @@ function checkDatasetModel(model: ModelConfig, task: Exclude<TaskConfig, { datas
   const features = datasetFeatures(task);
   if (model.arch === 'use-lite') {
     if (!features.text) {
-      error('/model/arch', `arch "use-lite" reads raw text, but ${path.slice(1).replace('/', '.')} "${task.dataset}" gives numeric features; use sentiment or spam with options.features "text"`);
+      error(
+        '/model/arch',
+        `arch "use-lite" reads raw text, but ${path.slice(1).replace('/', '.')} "${task.dataset}" gives numeric features; use sentiment or spam with options.features "text"`,
+      );
     }
   } else if (features.text) {
     error(`${path}/options/features`, `features "text" needs arch "use-lite"; arch "${model.arch}" takes numeric features (use "bow")`);
@@ -205,7 +227,7 @@ function checkDatasetModel(model: ModelConfig, task: Exclude<TaskConfig, { datas
 }
 
 function datasetSize(task: Exclude<TaskConfig, { dataset: 'teacher' }>): number | undefined {
-  const options = task.options as Record<string, unknown>;
+  const options = task.options;
   if (task.dataset === 'sentiment') return (options.domains as string[]).length * SENTIMENT_PER_DOMAIN;
   if (task.dataset === 'spam') return (options.groups as string[]).reduce((sum, g) => sum + (SPAM_GROUP_SIZES[g] ?? 0), 0);
   return DATASET_SIZES[task.dataset];
@@ -215,7 +237,10 @@ function checkDatasetSize(task: Exclude<TaskConfig, { dataset: 'teacher' }>, pat
   const available = datasetSize(task);
   const wanted = task.trainSize + task.valSize + task.testSize;
   if (available !== undefined && wanted > available) {
-    error(`${path}/trainSize`, `${task.dataset} has ${available.toLocaleString('en-US')} examples with these options, but trainSize + valSize + testSize = ${wanted.toLocaleString('en-US')}`);
+    error(
+      `${path}/trainSize`,
+      `${task.dataset} has ${available.toLocaleString('en-US')} examples with these options, but trainSize + valSize + testSize = ${wanted.toLocaleString('en-US')}`,
+    );
   }
 }
 

@@ -130,8 +130,18 @@ const MAX_POINT_ISSUES = 10;
  * every combination with the other keys.
  */
 const INDEPENDENT_KEYS = new Set([
-  'seed', 'backend', 'description', 'train.lr', 'train.optimizer', 'train.weightDecay', 'train.schedule',
-  'train.evalEvery', 'train.spectrumEvery', 'train.checkpointEvery', 'train.gradClip', 'pretrain.seed',
+  'seed',
+  'backend',
+  'description',
+  'train.lr',
+  'train.optimizer',
+  'train.weightDecay',
+  'train.schedule',
+  'train.evalEvery',
+  'train.spectrumEvery',
+  'train.checkpointEvery',
+  'train.gradClip',
+  'pretrain.seed',
 ]);
 
 /**
@@ -186,7 +196,11 @@ export function expandSweep(config: ExperimentConfig, sourceFile?: string): RunS
   const runs: RunSpec[] = [];
   for (const point of gridPoints(config.sweep)) {
     const resolved = resolvePoint(base, point);
-    if (!resolved.config) throw new ExperimentError(file, resolved.issues.map((issue) => (keys.length ? pointIssue(point, keys, issue) : issue)));
+    if (!resolved.config)
+      throw new ExperimentError(
+        file,
+        resolved.issues.map((issue) => (keys.length ? pointIssue(point, keys, issue) : issue)),
+      );
     const { sweep: _sweep, ...runConfig } = resolved.config;
     runs.push({ experiment: config.name, ...(sourceFile !== undefined && { sourceFile }), sweepPoint: point.assignment, config: runConfig });
   }

@@ -75,8 +75,12 @@ function describeAjvError(error: ErrorObject): LocatedIssue | undefined {
       return { path: `${path}/${escape(String(params.missingProperty))}`, message: `missing required property "${String(params.missingProperty)}"` };
     case 'additionalProperties': {
       const name = String(params.additionalProperty);
-      const allowed = Object.keys((parent.properties ?? {}) as object).filter((k) => k !== '$schema');
-      return { path: `${path}/${escape(name)}`, atKey: true, message: `unknown property "${name}"${didYouMean(name, allowed)} (allowed: ${allowed.join(', ')})` };
+      const allowed = Object.keys(parent.properties ?? {}).filter((k) => k !== '$schema');
+      return {
+        path: `${path}/${escape(name)}`,
+        atKey: true,
+        message: `unknown property "${name}"${didYouMean(name, allowed)} (allowed: ${allowed.join(', ')})`,
+      };
     }
     case 'propertyNames': {
       const name = String(params.propertyName);
@@ -98,7 +102,13 @@ function describeAjvError(error: ErrorObject): LocatedIssue | undefined {
       return { path, message: `must be < ${String(params.limit)} ${got}` };
     case 'enum': {
       const allowed = params.allowedValues as unknown[];
-      const hint = typeof error.data === 'string' ? didYouMean(error.data, allowed.filter((v): v is string => typeof v === 'string')) : '';
+      const hint =
+        typeof error.data === 'string'
+          ? didYouMean(
+              error.data,
+              allowed.filter((v): v is string => typeof v === 'string'),
+            )
+          : '';
       return { path, message: `must be one of ${allowed.map((v) => show(v)).join(', ')} ${got}${hint}` };
     }
     case 'const':
@@ -108,7 +118,10 @@ function describeAjvError(error: ErrorObject): LocatedIssue | undefined {
     case 'maxItems':
       return { path, message: `must have at most ${String(params.limit)} item${plural(params.limit)} (got ${count(error.data)})` };
     case 'uniqueItems':
-      return { path, message: `must not repeat a value (items ${String(params.j)} and ${String(params.i)} are both ${show((error.data as unknown[])[params.i as number])})` };
+      return {
+        path,
+        message: `must not repeat a value (items ${String(params.j)} and ${String(params.i)} are both ${show((error.data as unknown[])[params.i as number])})`,
+      };
     case 'minLength':
       return { path, message: `must be at least ${String(params.limit)} character${plural(params.limit)} long ${got}` };
     case 'maxLength':
@@ -167,8 +180,18 @@ function escape(segment: string): string {
 }
 
 function article(type: string): string {
-  const names: Record<string, string> = { integer: 'an integer', array: 'an array', object: 'an object', number: 'a number', string: 'a string', boolean: 'true or false' };
-  return type.split(',').map((t) => names[t] ?? `of type ${t}`).join(' or ');
+  const names: Record<string, string> = {
+    integer: 'an integer',
+    array: 'an array',
+    object: 'an object',
+    number: 'a number',
+    string: 'a string',
+    boolean: 'true or false',
+  };
+  return type
+    .split(',')
+    .map((t) => names[t] ?? `of type ${t}`)
+    .join(' or ');
 }
 
 function plural(n: unknown): string {

@@ -164,7 +164,8 @@ function parseLayerEntries(raw: unknown, path: string): LayerEntry[] {
     const where = `__metadata__.layers[${i}]`;
     if (typeof entry !== 'object' || entry === null) throw new AdapterFileError(`${where} must be an object`, path);
     if (typeof entry.name !== 'string' || entry.name === '') throw new AdapterFileError(`${where}.name must be a non-empty string`, path);
-    if (entry.kind !== 'lora' && entry.kind !== 'symlora') throw new AdapterFileError(`${where}.kind must be "lora" or "symlora", got ${JSON.stringify(entry.kind)}`, path);
+    if (entry.kind !== 'lora' && entry.kind !== 'symlora')
+      throw new AdapterFileError(`${where}.kind must be "lora" or "symlora", got ${JSON.stringify(entry.kind)}`, path);
     if (typeof entry.scale !== 'number' || !Number.isFinite(entry.scale)) throw new AdapterFileError(`${where}.scale must be a finite number`, path);
     return { name: entry.name, kind: entry.kind, scale: entry.scale };
   });
@@ -233,7 +234,11 @@ function isOurAdapter(metadata: Record<string, string>): boolean {
 }
 
 /** Layer lookup shared by both handle kinds. */
-export function layerReader(path: string, infos: AdapterLayerInfo[], read: (info: AdapterLayerInfo) => AdapterLayerWeights): (layer: string) => AdapterLayerWeights {
+export function layerReader(
+  path: string,
+  infos: AdapterLayerInfo[],
+  read: (info: AdapterLayerInfo) => AdapterLayerWeights,
+): (layer: string) => AdapterLayerWeights {
   const byName = new Map(infos.map((i) => [i.layer, i]));
   return (layer) => {
     const info = byName.get(layer);
@@ -255,7 +260,10 @@ export function openOurAdapterFile(path: string): AdapterHandle {
     const config = parseConfig(parseJsonField(md.config, 'config', path), path, '__metadata__.config');
     const layers = parseLayerEntries(parseJsonField(md.layers, 'layers', path), path).map((e) => ourLayerInfo(file, e));
     return {
-      path, format: 'symlora-lab', config, layers,
+      path,
+      format: 'symlora-lab',
+      config,
+      layers,
       readLayer: layerReader(path, layers, (info) => readOurLayer(file, info)),
       close: () => file.close(),
     };
@@ -292,10 +300,7 @@ export function openAdapter(pathOrDir: string): AdapterHandle {
   });
   if (kind === 'ours') return openOurAdapterFile(pathOrDir);
   if (kind === 'peft') return openPeftFiles(pathOrDir, join(dirname(pathOrDir), PEFT_CONFIG_FILE));
-  throw new AdapterFileError(
-    `not a LoRA/SymLoRA adapter: no "${FORMAT_NAME}" metadata and no PEFT "base_model.model.*.lora_A.weight" tensors`,
-    pathOrDir,
-  );
+  throw new AdapterFileError(`not a LoRA/SymLoRA adapter: no "${FORMAT_NAME}" metadata and no PEFT "base_model.model.*.lora_A.weight" tensors`, pathOrDir);
 }
 
 /** Reads a whole adapter into memory (see openAdapter for the accepted paths and for lazy reading). */

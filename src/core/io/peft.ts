@@ -60,10 +60,10 @@ function exportFactors(w: AdapterLayerWeights, peftScale: number): { A: Float32A
   const B = new Float32Array(n * r);
   for (let i = 0; i < n; i++) {
     for (let j = 0; j < r; j++) {
-      const q = w.Q[i * r + j]!;
+      const q = w.Q[i * r + j];
       A[j * n + i] = q;
       // Fold in float64, round once to float32.
-      B[i * r + j] = q * w.lambda[j]! * ratio;
+      B[i * r + j] = q * w.lambda[j] * ratio;
     }
   }
   return { A, B };
@@ -148,7 +148,7 @@ function readPeftConfig(path: string): PeftConfig {
     const v = c[field];
     if (v === undefined || v === null) return {};
     if (typeof v !== 'object' || Array.isArray(v)) fail(`${field} must be an object`);
-    for (const [k, x] of Object.entries(v as object)) if (typeof x !== 'number') fail(`${field}.${k} must be a number, got ${JSON.stringify(x)}`);
+    for (const [k, x] of Object.entries(v)) if (typeof x !== 'number') fail(`${field}.${k} must be a number, got ${JSON.stringify(x)}`);
     return v as Record<string, number>;
   };
   const tm = c.target_modules;
@@ -197,8 +197,13 @@ function peftLayerInfo(file: SafetensorsFile, module: string, names: { A: string
 
 function readPeftLayer(file: SafetensorsFile, info: AdapterLayerInfo, names: { A: string; B: string }): LoraLayerWeights {
   const w: LoraLayerWeights = {
-    kind: 'lora', layer: info.layer, shape: info.shape, rank: info.rank, scale: info.scale,
-    A: file.readFloat32(names.A), B: file.readFloat32(names.B),
+    kind: 'lora',
+    layer: info.layer,
+    shape: info.shape,
+    rank: info.rank,
+    scale: info.scale,
+    A: file.readFloat32(names.A),
+    B: file.readFloat32(names.B),
   };
   validateLayer(w, file.path);
   return w;
@@ -210,11 +215,15 @@ function peftModules(names: readonly string[], path: string): Map<string, { A: s
   for (const name of names) {
     const m = PEFT_TENSOR.exec(name);
     if (!m) continue;
-    const entry = partial.get(m[1]!) ?? {};
+    const entry = partial.get(m[1]) ?? {};
     const which = m[2] as 'A' | 'B';
-    if (entry[which]) throw new AdapterFileError(`module "${m[1]}" has two lora_${which} tensors ("${entry[which]}", "${name}"): several adapters in one file are not supported`, path);
+    if (entry[which])
+      throw new AdapterFileError(
+        `module "${m[1]}" has two lora_${which} tensors ("${entry[which]}", "${name}"): several adapters in one file are not supported`,
+        path,
+      );
     entry[which] = name;
-    partial.set(m[1]!, entry);
+    partial.set(m[1], entry);
   }
   const complete = new Map<string, { A: string; B: string }>();
   for (const [module, e] of partial) {
@@ -231,9 +240,7 @@ export function openPeftFiles(weightsPath: string, configPath: string): AdapterH
   const file = SafetensorsFile.open(weightsPath);
   try {
     const modules = peftModules(file.names(), weightsPath);
-    const layers = [...modules.keys()]
-      .sort((a, b) => (a < b ? -1 : a > b ? 1 : 0))
-      .map((module) => peftLayerInfo(file, module, modules.get(module)!, config));
+    const layers = [...modules.keys()].sort((a, b) => (a < b ? -1 : a > b ? 1 : 0)).map((module) => peftLayerInfo(file, module, modules.get(module)!, config));
     const bundleConfig: AdapterBundleConfig = {
       kind: 'lora',
       rank: config.r,
@@ -243,7 +250,10 @@ export function openPeftFiles(weightsPath: string, configPath: string): AdapterH
     };
     if (config.baseModel) bundleConfig.modelArch = config.baseModel;
     return {
-      path: weightsPath, format: 'peft', config: bundleConfig, layers,
+      path: weightsPath,
+      format: 'peft',
+      config: bundleConfig,
+      layers,
       readLayer: layerReader(weightsPath, layers, (info) => readPeftLayer(file, info, modules.get(info.layer)!)),
       close: () => file.close(),
     };

@@ -175,7 +175,7 @@ export function toFloat32(t: TensorData, label = 'tensor'): Float32Array {
     case 'BF16': {
       const src = new Uint16Array(buf);
       const bits = new Uint32Array(src.length);
-      for (let i = 0; i < src.length; i++) bits[i] = src[i]! << 16;
+      for (let i = 0; i < src.length; i++) bits[i] = src[i] << 16;
       return new Float32Array(bits.buffer);
     }
     case 'I32':
@@ -207,7 +207,7 @@ export function halfToFloat(h: number): number {
 /** number → IEEE 754 binary16 bits, round to nearest even. */
 export function floatToHalf(value: number): number {
   const f32 = new Float32Array([value]);
-  const x = new Uint32Array(f32.buffer)[0]!;
+  const x = new Uint32Array(f32.buffer)[0];
   const sign = (x >>> 16) & 0x8000;
   const exp = (x >>> 23) & 0xff;
   let mant = x & 0x7fffff;
@@ -239,7 +239,7 @@ export function floatToHalf(value: number): number {
 
 /** number → bfloat16 bits, round to nearest even. */
 export function floatToBf16(value: number): number {
-  const x = new Uint32Array(new Float32Array([value]).buffer)[0]!;
+  const x = new Uint32Array(new Float32Array([value]).buffer)[0];
   if ((x & 0x7fffffff) > 0x7f800000) return (x >>> 16) | 0x40;
   return ((x + 0x7fff + ((x >>> 16) & 1)) >>> 16) & 0xffff;
 }
@@ -377,9 +377,7 @@ function encodeValues(t: TensorInput, name: string): Uint8Array {
     case 'BF16':
       return new Uint8Array(Uint16Array.from(d, floatToBf16).buffer);
     case 'I64':
-      return new Uint8Array(
-        (t.data instanceof BigInt64Array ? t.data : BigInt64Array.from(d, (v) => BigInt(Math.trunc(v)))).buffer.slice(0),
-      );
+      return new Uint8Array((t.data instanceof BigInt64Array ? t.data : BigInt64Array.from(d, (v) => BigInt(Math.trunc(v)))).buffer.slice(0));
     case 'I32':
       return new Uint8Array(Int32Array.from(d).buffer);
     case 'I16':
@@ -401,13 +399,17 @@ export function writeSafetensors(tensors: Record<string, TensorInput>, metadata?
   const names = Object.keys(tensors).sort();
   const header: Record<string, unknown> = {};
   if (metadata && Object.keys(metadata).length > 0) {
-    header.__metadata__ = Object.fromEntries(Object.keys(metadata).sort().map((k) => [k, metadata[k]]));
+    header.__metadata__ = Object.fromEntries(
+      Object.keys(metadata)
+        .sort()
+        .map((k) => [k, metadata[k]]),
+    );
   }
   const chunks: Uint8Array[] = [];
   let offset = 0;
   for (const name of names) {
     if (name === '__metadata__') throw new SafetensorsError('"__metadata__" is reserved and cannot name a tensor', '<writer>', name);
-    const t = tensors[name]!;
+    const t = tensors[name];
     if (!t.shape.every((s) => Number.isSafeInteger(s) && s >= 0)) throw new SafetensorsError(`bad shape [${t.shape.join(', ')}]`, '<writer>', name);
     const bytes = encodeValues(t, name);
     header[name] = { dtype: t.dtype, shape: t.shape, data_offsets: [offset, offset + bytes.byteLength] };

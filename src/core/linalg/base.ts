@@ -25,12 +25,12 @@ const RESIDUAL_TOLERANCE = 1e-12;
 
 function dot(a: Float64Array, b: Float64Array): number {
   let s = 0;
-  for (let i = 0; i < a.length; i++) s += a[i]! * b[i]!;
+  for (let i = 0; i < a.length; i++) s += a[i] * b[i];
   return s;
 }
 
 function axpy(y: Float64Array, alpha: number, x: Float64Array): void {
-  for (let i = 0; i < y.length; i++) y[i]! += alpha * x[i]!;
+  for (let i = 0; i < y.length; i++) y[i] += alpha * x[i];
 }
 
 /** Deterministic pseudo-random unit-ish vector (xorshift), so results do not depend on Math.random. */
@@ -52,7 +52,7 @@ function seededVector(n: number, seed: number): Float64Array {
 function orthonormalize(v: Float64Array, basis: Float64Array[]): number {
   for (let pass = 0; pass < 2; pass++) for (const b of basis) axpy(v, -dot(v, b), b);
   const norm = Math.sqrt(dot(v, v));
-  if (norm > 0) for (let i = 0; i < v.length; i++) v[i]! /= norm;
+  if (norm > 0) for (let i = 0; i < v.length; i++) v[i] /= norm;
   return norm;
 }
 
@@ -66,10 +66,10 @@ function ritz(alpha: number[], beta: number[]): { values: number[]; vectors: Mat
   const m = alpha.length;
   const t = new Matrix(m, m);
   for (let i = 0; i < m; i++) {
-    t.set(i, i, alpha[i]!);
+    t.set(i, i, alpha[i]);
     if (i + 1 < m) {
-      t.set(i, i + 1, beta[i]!);
-      t.set(i + 1, i, beta[i]!);
+      t.set(i, i + 1, beta[i]);
+      t.set(i + 1, i, beta[i]);
     }
   }
   return symmetricEigen(t);
@@ -84,16 +84,20 @@ export function lanczosTopEigen(apply: Operator, n: number, k: number, complete 
   let found = lanczosRun(apply, n, k);
   const want = found.values.length;
   for (let round = 0; complete && round < want && want < n; round++) {
-    const basis = Array.from({ length: want }, (_, c) => Float64Array.from({ length: n }, (_, i) => found.vectors[i * want + c]!));
+    const basis = Array.from({ length: want }, (_, c) => Float64Array.from({ length: n }, (_, i) => found.vectors[i * want + c]));
     const project = (x: Float64Array): void => {
       for (const b of basis) axpy(x, -dot(x, b), b);
     };
-    const extra = lanczosRun((x, y) => {
-      const px = Float64Array.from(x);
-      project(px);
-      apply(px, y);
-      project(y);
-    }, n, want);
+    const extra = lanczosRun(
+      (x, y) => {
+        const px = Float64Array.from(x);
+        project(px);
+        apply(px, y);
+        project(y);
+      },
+      n,
+      want,
+    );
     const merged = mergeTop(found, extra, want, n);
     if (merged.fromExtra === 0) break;
     found = merged.result;
@@ -132,7 +136,7 @@ function lanczosRun(apply: Operator, n: number, k: number): RitzResult {
     apply(v, w);
     alpha.push(dot(v, w));
     let b = orthonormalize(w, basis);
-    scale = Math.max(scale, Math.abs(alpha[j]!), b);
+    scale = Math.max(scale, Math.abs(alpha[j]), b);
     if (b <= 1e-13 * scale) {
       // Invariant subspace found: continue from a fresh direction (T splits into blocks).
       b = 0;
@@ -161,7 +165,7 @@ function assemble(basis: Float64Array[], values: number[], y: Matrix, k: number,
   for (let c = 0; c < count; c++) {
     basis.forEach((b, j) => {
       const coef = y.get(j, c);
-      for (let i = 0; i < n; i++) out[i * count + c]! += coef * b[i]!;
+      for (let i = 0; i < n; i++) out[i * count + c] += coef * b[i];
     });
   }
   return { values: values.slice(0, count), vectors: out };
@@ -172,7 +176,7 @@ function matVec(W: ArrayLike<number>, out: number, inp: number, x: Float64Array,
   for (let i = 0; i < out; i++) {
     let s = 0;
     const row = i * inp;
-    for (let j = 0; j < inp; j++) s += (W[row + j] as number) * x[j]!;
+    for (let j = 0; j < inp; j++) s += W[row + j] * x[j];
     y[i] = s;
   }
 }
@@ -181,19 +185,24 @@ function matVec(W: ArrayLike<number>, out: number, inp: number, x: Float64Array,
 function matTVec(W: ArrayLike<number>, out: number, inp: number, x: Float64Array, y: Float64Array): void {
   y.fill(0);
   for (let i = 0; i < out; i++) {
-    const xi = x[i]!;
+    const xi = x[i];
     const row = i * inp;
-    for (let j = 0; j < inp; j++) y[j]! += (W[row + j] as number) * xi;
+    for (let j = 0; j < inp; j++) y[j] += W[row + j] * xi;
   }
 }
 
 /** Eigenpairs of W·Wᵀ on the output space: σ² and left singular vectors. */
 function gramLeft(W: ArrayLike<number>, out: number, inp: number, k: number, complete: boolean): RitzResult {
   const tmp = new Float64Array(inp);
-  return lanczosTopEigen((x, y) => {
-    matTVec(W, out, inp, x, tmp);
-    matVec(W, out, inp, tmp, y);
-  }, out, k, complete);
+  return lanczosTopEigen(
+    (x, y) => {
+      matTVec(W, out, inp, x, tmp);
+      matVec(W, out, inp, tmp, y);
+    },
+    out,
+    k,
+    complete,
+  );
 }
 
 function checkDense(W: ArrayLike<number>, out: number, inp: number): void {
@@ -213,21 +222,25 @@ const cache = new WeakMap<object, Map<string, BaseDirections>>();
 export function baseDirections(W: ArrayLike<number>, out: number, inp: number, k: number): BaseDirections {
   checkDense(W, out, inp);
   const key = `${out}x${inp}:${k}`;
-  const perArray = cache.get(W as object) ?? new Map<string, BaseDirections>();
-  cache.set(W as object, perArray);
+  const perArray = cache.get(W) ?? new Map<string, BaseDirections>();
+  cache.set(W, perArray);
   const hit = perArray.get(key);
   if (hit) return hit;
   const left = gramLeft(W, out, inp, out === inp ? 1 : k, out !== inp);
   const spectral = Math.sqrt(Math.max(0, left.values[0] ?? 0));
   const dirs =
     out === inp
-      ? lanczosTopEigen((x, y) => {
-          // ½(W + Wᵀ)·x
-          const t = new Float64Array(out);
-          matVec(W, out, inp, x, y);
-          matTVec(W, out, inp, x, t);
-          for (let i = 0; i < out; i++) y[i] = 0.5 * (y[i]! + t[i]!);
-        }, out, k)
+      ? lanczosTopEigen(
+          (x, y) => {
+            // ½(W + Wᵀ)·x
+            const t = new Float64Array(out);
+            matVec(W, out, inp, x, y);
+            matTVec(W, out, inp, x, t);
+            for (let i = 0; i < out; i++) y[i] = 0.5 * (y[i] + t[i]);
+          },
+          out,
+          k,
+        )
       : left;
   const result: BaseDirections = { spectralNorm: spectral, vectors: dirs.vectors, count: dirs.values.length };
   perArray.set(key, result);

@@ -12,7 +12,7 @@ export function fromRowMajor(data: ArrayLike<number>, rows: number, cols: number
   }
   const m = new Matrix(rows, cols);
   for (let i = 0; i < rows; i++) {
-    for (let j = 0; j < cols; j++) m.set(i, j, data[i * cols + j] as number);
+    for (let j = 0; j < cols; j++) m.set(i, j, data[i * cols + j]);
   }
   return m;
 }
@@ -28,7 +28,7 @@ export function toRowMajor(m: Matrix): Float64Array {
 export function fromRowMajorTransposed(data: ArrayLike<number>, rows: number, cols: number): Matrix {
   const m = new Matrix(cols, rows);
   for (let i = 0; i < rows; i++) {
-    for (let j = 0; j < cols; j++) m.set(j, i, data[i * cols + j] as number);
+    for (let j = 0; j < cols; j++) m.set(j, i, data[i * cols + j]);
   }
   return m;
 }
@@ -38,7 +38,7 @@ export function columnsOf(data: ArrayLike<number>, rows: number, cols: number): 
   if (data.length !== rows * cols) throw new RangeError(`expected ${rows}×${cols} = ${rows * cols} values, got ${data.length}`);
   return Array.from({ length: cols }, (_, j) => {
     const c = new Float64Array(rows);
-    for (let i = 0; i < rows; i++) c[i] = data[i * cols + j] as number;
+    for (let i = 0; i < rows; i++) c[i] = data[i * cols + j];
     return c;
   });
 }
@@ -46,7 +46,7 @@ export function columnsOf(data: ArrayLike<number>, rows: number, cols: number): 
 /** Rows of a row-major rows×cols array as vectors: the columns of its transpose. */
 export function rowsOf(data: ArrayLike<number>, rows: number, cols: number): Float64Array[] {
   if (data.length !== rows * cols) throw new RangeError(`expected ${rows}×${cols} = ${rows * cols} values, got ${data.length}`);
-  return Array.from({ length: rows }, (_, i) => Float64Array.from({ length: cols }, (_, j) => data[i * cols + j] as number));
+  return Array.from({ length: rows }, (_, i) => Float64Array.from({ length: cols }, (_, j) => data[i * cols + j]));
 }
 
 /**
@@ -63,26 +63,26 @@ export function thinQr(columns: Float64Array[]): { Q: Float64Array[]; R: Matrix 
   const reflectors: (Float64Array | undefined)[] = [];
   const R = new Matrix(k, k);
   for (let j = 0; j < k; j++) {
-    const x = work[j]!;
+    const x = work[j];
     let norm = 0;
-    for (let i = j; i < m; i++) norm += x[i]! * x[i]!;
+    for (let i = j; i < m; i++) norm += x[i] * x[i];
     norm = Math.sqrt(norm);
     if (norm === 0) {
       reflectors.push(undefined);
-      for (let i = 0; i < j; i++) R.set(i, j, x[i]!);
+      for (let i = 0; i < j; i++) R.set(i, j, x[i]);
       continue;
     }
-    const alpha = x[j]! >= 0 ? -norm : norm;
+    const alpha = x[j] >= 0 ? -norm : norm;
     const v = new Float64Array(m);
     for (let i = j; i < m; i++) v[i] = x[i]!;
-    v[j]! -= alpha;
+    v[j] -= alpha;
     let vnorm = 0;
-    for (let i = j; i < m; i++) vnorm += v[i]! * v[i]!;
+    for (let i = j; i < m; i++) vnorm += v[i] * v[i];
     vnorm = Math.sqrt(vnorm);
-    for (let i = j; i < m; i++) v[i]! /= vnorm;
+    for (let i = j; i < m; i++) v[i] /= vnorm;
     reflectors.push(v);
-    for (let c = j; c < k; c++) reflect(v, work[c]!, j);
-    for (let i = 0; i <= j; i++) R.set(i, j, work[j]![i]!);
+    for (let c = j; c < k; c++) reflect(v, work[c], j);
+    for (let i = 0; i <= j; i++) R.set(i, j, work[j][i]);
   }
   const Q = Array.from({ length: k }, (_, c) => {
     const q = new Float64Array(m);
@@ -99,9 +99,9 @@ export function thinQr(columns: Float64Array[]): { Q: Float64Array[]; R: Matrix 
 /** y ← (I − 2vvᵀ)·y for a unit v that is zero before index `from`. */
 function reflect(v: Float64Array, y: Float64Array, from: number): void {
   let d = 0;
-  for (let i = from; i < v.length; i++) d += v[i]! * y[i]!;
+  for (let i = from; i < v.length; i++) d += v[i] * y[i];
   d *= 2;
-  for (let i = from; i < v.length; i++) y[i]! -= d * v[i]!;
+  for (let i = from; i < v.length; i++) y[i] -= d * v[i];
 }
 
 /** (Q·V) as a row-major m×V.columns array, for Q given by its columns. */
@@ -113,10 +113,10 @@ export function basisTimes(Q: Float64Array[], V: Matrix): Float64Array {
   for (let i = 0; i < m; i++) {
     const base = i * cols;
     for (let j = 0; j < Q.length; j++) {
-      const qij = Q[j]![i]!;
+      const qij = Q[j][i];
       if (qij === 0) continue;
-      const row = vRows[j]!;
-      for (let c = 0; c < cols; c++) out[base + c]! += qij * row[c]!;
+      const row = vRows[j];
+      for (let c = 0; c < cols; c++) out[base + c] += qij * row[c];
     }
   }
   return out;
@@ -136,13 +136,13 @@ export function symmetrize(m: Matrix): Matrix {
 export function symmetricEigen(m: Matrix): { values: number[]; vectors: Matrix } {
   const evd = new EigenvalueDecomposition(symmetrize(m), { assumeSymmetric: true });
   const values = evd.realEigenvalues;
-  const order = values.map((_, i) => i).sort((a, b) => Math.abs(values[b]!) - Math.abs(values[a]!) || values[b]! - values[a]!);
+  const order = values.map((_, i) => i).sort((a, b) => Math.abs(values[b]) - Math.abs(values[a]) || values[b] - values[a]);
   const vecs = evd.eigenvectorMatrix;
   const sorted = new Matrix(m.rows, order.length);
   order.forEach((src, dst) => {
     for (let i = 0; i < m.rows; i++) sorted.set(i, dst, vecs.get(i, src));
   });
-  return { values: order.map((i) => values[i]!), vectors: sorted };
+  return { values: order.map((i) => values[i]), vectors: sorted };
 }
 
 /** Full SVD with singular values descending; U m×k, V n×k, k = min(m, n). */
@@ -154,7 +154,7 @@ export function svd(m: Matrix): { values: number[]; U: Matrix; V: Matrix } {
   });
   const k = Math.min(m.rows, m.columns);
   const values = res.diagonal.slice(0, k);
-  const order = values.map((_, i) => i).sort((a, b) => values[b]! - values[a]!);
+  const order = values.map((_, i) => i).sort((a, b) => values[b] - values[a]);
   const pick = (src: Matrix): Matrix => {
     const out = new Matrix(src.rows, k);
     order.forEach((from, to) => {
@@ -162,7 +162,7 @@ export function svd(m: Matrix): { values: number[]; U: Matrix; V: Matrix } {
     });
     return out;
   };
-  return { values: order.map((i) => Math.max(0, values[i]!)), U: pick(res.leftSingularVectors), V: pick(res.rightSingularVectors) };
+  return { values: order.map((i) => Math.max(0, values[i])), U: pick(res.leftSingularVectors), V: pick(res.rightSingularVectors) };
 }
 
 /** The first k columns of m. */

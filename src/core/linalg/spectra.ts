@@ -5,7 +5,7 @@
  * 2r×2r) one whose eigen/singular values are those of the update, and whose vectors map back
  * through the QR's orthonormal factor. All arithmetic is float64 (ml-matrix).
  */
-import { Matrix } from 'ml-matrix';
+import { type Matrix } from 'ml-matrix';
 import type { LayerSpectrum } from '../protocol';
 import type { AdapterLayerWeights, LoraLayerWeights, SymLoraLayerWeights } from '../io/adapterFile';
 import { basisTimes, columnsOf, firstColumns, fromRowMajor, fromRowMajorTransposed, rowsOf, svd, symmetricEigen, thinQr, toRowMajor } from './dense';
@@ -40,7 +40,7 @@ export function denseSymlora(Q: ArrayLike<number>, lambda: ArrayLike<number>, n:
   checkLength('lambda', lambda, r);
   const q = fromRowMajor(Q, n, r);
   const ql = q.clone();
-  for (let j = 0; j < r; j++) for (let i = 0; i < n; i++) ql.set(i, j, ql.get(i, j) * (lambda[j] as number) * scale);
+  for (let j = 0; j < r; j++) for (let i = 0; i < n; i++) ql.set(i, j, ql.get(i, j) * lambda[j] * scale);
   return ql.mmul(q.transpose());
 }
 
@@ -48,7 +48,9 @@ export function denseSymlora(Q: ArrayLike<number>, lambda: ArrayLike<number>, n:
 export function denseLora(A: ArrayLike<number>, B: ArrayLike<number>, out: number, inp: number, r: number, scale: number): Matrix {
   checkLength('A', A, r * inp);
   checkLength('B', B, out * r);
-  return fromRowMajor(B, out, r).mmul(fromRowMajor(A, r, inp)).mul(scale);
+  return fromRowMajor(B, out, r)
+    .mmul(fromRowMajor(A, r, inp))
+    .mul(scale);
 }
 
 /** Eigenpairs of a dense symmetric matrix (fallback when the low-rank route does not apply). */
@@ -68,7 +70,7 @@ export function symloraEigen(Q: ArrayLike<number>, lambda: ArrayLike<number>, n:
   if (r > n) return denseEigen(denseSymlora(Q, lambda, n, r, scale), n);
   const { Q: basis, R } = thinQr(columnsOf(Q, n, r));
   const rl = R.clone();
-  for (let j = 0; j < r; j++) for (let i = 0; i < r; i++) rl.set(i, j, rl.get(i, j) * (lambda[j] as number) * scale);
+  for (let j = 0; j < r; j++) for (let i = 0; i < r; i++) rl.set(i, j, rl.get(i, j) * lambda[j] * scale);
   const inner = symmetricEigen(rl.mmul(R.transpose()));
   return { values: inner.values, vectors: basisTimes(basis, inner.vectors) };
 }
@@ -122,7 +124,7 @@ export function orthogonalityError(Q: ArrayLike<number>, n: number, r: number): 
   for (let a = 0; a < r; a++) {
     for (let b = a; b < r; b++) {
       let dot = 0;
-      for (let i = 0; i < n; i++) dot += (Q[i * r + a] as number) * (Q[i * r + b] as number);
+      for (let i = 0; i < n; i++) dot += Q[i * r + a] * Q[i * r + b];
       const d = a === b ? dot - 1 : dot;
       sum += a === b ? d * d : 2 * d * d;
     }
@@ -243,8 +245,6 @@ export function layerSpectrum(w: AdapterLayerWeights, baseW?: ArrayLike<number>)
   const relativeNorm = info.spectralNorm > 0 ? updateNorm / info.spectralNorm : Number.POSITIVE_INFINITY;
   const k = Math.min(dirs.count, info.count);
   const alignment =
-    k === 0
-      ? []
-      : principalCosines(leadingColumns(dirs.vectors, out, dirs.cols, k), k, leadingColumns(info.vectors, out, info.count, k), k, out);
+    k === 0 ? [] : principalCosines(leadingColumns(dirs.vectors, out, dirs.cols, k), k, leadingColumns(info.vectors, out, info.count, k), k, out);
   return { ...base, relativeNorm, alignment };
 }

@@ -32,11 +32,12 @@ export class Mlp implements Model {
   readonly linears: Linear[];
   readonly others = new Map<string, tf.Variable>();
 
-  constructor(readonly config: MlpModelConfig, rng: Rng) {
+  constructor(
+    readonly config: MlpModelConfig,
+    rng: Rng,
+  ) {
     const gain = config.activation === 'tanh' ? 1 : 2;
-    this.linears = linearLayout(config).map(({ name, shape: [out, inp], isHead }) =>
-      new Linear(name, inp, out, rng, Math.sqrt((isHead ? 1 : gain) / inp)),
-    );
+    this.linears = linearLayout(config).map(({ name, shape: [out, inp], isHead }) => new Linear(name, inp, out, rng, Math.sqrt((isHead ? 1 : gain) / inp)));
   }
 
   forward(x: tf.Tensor2D): tf.Tensor2D {

@@ -42,7 +42,10 @@ export class TransformerEncoder implements Model {
   readonly others = new Map<string, tf.Variable>();
   private readonly byName = new Map<string, Linear>();
 
-  constructor(readonly config: TransformerModelConfig, rng: Rng) {
+  constructor(
+    readonly config: TransformerModelConfig,
+    rng: Rng,
+  ) {
     if (config.dModel % config.heads !== 0) {
       throw new Error(`model.dModel (${config.dModel}) must be divisible by model.heads (${config.heads})`);
     }
@@ -80,7 +83,14 @@ export class TransformerEncoder implements Model {
     for (let l = 0; l < layers; l++) {
       const p = `encoder.${l}`;
       const a = layerNorm(h, this.norm(`${p}.ln1`));
-      const ctx = attention(this.linear(`${p}.attn.q`).forward(a), this.linear(`${p}.attn.k`).forward(a), this.linear(`${p}.attn.v`).forward(a), batch, seq, heads);
+      const ctx = attention(
+        this.linear(`${p}.attn.q`).forward(a),
+        this.linear(`${p}.attn.k`).forward(a),
+        this.linear(`${p}.attn.v`).forward(a),
+        batch,
+        seq,
+        heads,
+      );
       h = tf.add(h, this.linear(`${p}.attn.o`).forward(ctx));
       const f = layerNorm(h, this.norm(`${p}.ln2`));
       const up = gelu(this.linear(`${p}.ffn.up`).forward(f)) as tf.Tensor2D;

@@ -5,7 +5,17 @@
  * LoRA at rank r (about equal parameters), paired by seed.
  */
 import type { RunRecord } from '../protocol';
-import { canonicalJson, configKeyWithoutSeed, holmAdjust, meanConfidenceInterval, pairedTTest, wilcoxonSignedRank, type MeanEstimate, type PairedTTest, type WilcoxonTest } from '../stats';
+import {
+  canonicalJson,
+  configKeyWithoutSeed,
+  holmAdjust,
+  meanConfidenceInterval,
+  pairedTTest,
+  wilcoxonSignedRank,
+  type MeanEstimate,
+  type PairedTTest,
+  type WilcoxonTest,
+} from '../stats';
 import type { ReportRun, SkippedRun } from './collect';
 
 export const RANKED_KINDS = new Set(['lora', 'symlora']);
@@ -91,7 +101,7 @@ export function aggregateRuns(runs: readonly ReportRun[], skippedBefore: readonl
     if (options.experiment !== undefined && run.record.spec.experiment !== options.experiment) continue;
     const problem = whyUnusable(run.record, metric);
     if (problem) skipped.push({ id: run.id, dir: run.dir, reason: problem });
-    else usable.push({ run, seed: run.record.spec.config.seed, value: run.record.summary!.final[metric]! });
+    else usable.push({ run, seed: run.record.spec.config.seed, value: run.record.summary!.final[metric] });
   }
   const groups = [...groupRuns(usable, warnings).values()].map(summariseGroup).sort(compareGroups);
   const comparisons = compareAdapters(groups);
@@ -116,8 +126,8 @@ function groupRuns(usable: readonly UsableRun[], warnings: string[]): Map<string
     const previous = bySeed.get(item.seed);
     if (previous) {
       const [older, newer] = [previous, item].sort((a, b) => (a.run.record.createdAt ?? '').localeCompare(b.run.record.createdAt ?? ''));
-      warnings.push(`runs ${older!.run.id} and ${newer!.run.id} repeat one configuration with seed ${item.seed}; using the newer, ${newer!.run.id}`);
-      bySeed.set(item.seed, newer!);
+      warnings.push(`runs ${older.run.id} and ${newer.run.id} repeat one configuration with seed ${item.seed}; using the newer, ${newer.run.id}`);
+      bySeed.set(item.seed, newer);
     } else bySeed.set(item.seed, item);
   }
   return new Map([...groups].map(([key, bySeed]) => [key, [...bySeed.values()].sort((a, b) => a.seed - b.seed)]));
@@ -131,7 +141,7 @@ interface GroupWork {
 }
 
 function summariseGroup(members: UsableRun[]): GroupWork {
-  const first = members[0]!.run.record;
+  const first = members[0].run.record;
   const adapter = first.spec.config.adapter;
   const ranked = RANKED_KINDS.has(adapter.kind);
   const finite = (values: Array<number | undefined>) => values.filter((v): v is number => typeof v === 'number' && Number.isFinite(v));
@@ -235,7 +245,7 @@ function pairUp(type: ComparisonType, sym: GroupWork, lora: GroupWork): PairedCo
     symlora: side(sym),
     lora: side(lora),
     seeds,
-    difference: seeds.length ? meanConfidenceInterval(a.map((v, i) => v - b[i]!)) : null,
+    difference: seeds.length ? meanConfidenceInterval(a.map((v, i) => v - b[i])) : null,
     tTest: pairedTTest(a, b),
     holmP: NaN,
     wilcoxon: wilcoxonSignedRank(a, b),

@@ -62,8 +62,12 @@ function comparisonTable(comparisons: readonly PairedComparison[]): Table {
 }
 
 function plain(table: Table): string {
-  const widths = table.head.map((h, i) => Math.max(h.length, ...table.rows.map((r) => r[i]!.length)));
-  const line = (cells: string[]) => cells.map((cell, i) => (table.right[i] ? cell.padStart(widths[i]!) : cell.padEnd(widths[i]!))).join('  ').trimEnd();
+  const widths = table.head.map((h, i) => Math.max(h.length, ...table.rows.map((r) => r[i].length)));
+  const line = (cells: string[]) =>
+    cells
+      .map((cell, i) => (table.right[i] ? cell.padStart(widths[i]) : cell.padEnd(widths[i])))
+      .join('  ')
+      .trimEnd();
   return [line(table.head), widths.map((w) => '-'.repeat(w)).join('  '), ...table.rows.map(line)].join('\n') + '\n';
 }
 
@@ -117,14 +121,24 @@ export function renderMarkdown(report: Report, options: { headingLevel?: number 
   if (report.groups.length === 0) return `_No completed runs to report._\n\n${footer(report).join('\n\n')}\n`;
   const parts: string[] = [];
   for (const section of sections(report)) {
-    parts.push(`${hashes} ${section.title}\n\n`, `Final ${report.metric}, mean ± sample standard deviation over seeds, 95% Student-t interval of the mean.\n\n`, markdown(groupTable(section.groups)));
+    parts.push(
+      `${hashes} ${section.title}\n\n`,
+      `Final ${report.metric}, mean ± sample standard deviation over seeds, 95% Student-t interval of the mean.\n\n`,
+      markdown(groupTable(section.groups)),
+    );
     if (section.comparisons.length) {
       parts.push(
-        '\nPaired by seed (Δ = SymLoRA − LoRA); equal params = SymLoRA at rank 2r against LoRA at rank r. Holm p: the t-test p-value adjusted over this table; the reading uses the unadjusted p at 0.05.\n\n', markdown(comparisonTable(section.comparisons)));
+        '\nPaired by seed (Δ = SymLoRA − LoRA); equal params = SymLoRA at rank 2r against LoRA at rank r. Holm p: the t-test p-value adjusted over this table; the reading uses the unadjusted p at 0.05.\n\n',
+        markdown(comparisonTable(section.comparisons)),
+      );
     }
     parts.push('\n');
   }
-  parts.push(footer(report).map((line) => `_${line.replace(/_/g, '\\_')}_`).join('\n\n') + '\n');
+  parts.push(
+    footer(report)
+      .map((line) => `_${line.replace(/_/g, '\\_')}_`)
+      .join('\n\n') + '\n',
+  );
   return parts.join('');
 }
 

@@ -18,10 +18,10 @@ export class SafeEmitter<Events extends Record<string, unknown[]>> {
   }
 
   once<K extends keyof Events>(event: K, listener: Listener<Events[K]>): () => void {
-    const off = this.on(event, ((...args: Events[K]) => {
+    const off = this.on(event, (...args: Events[K]) => {
       off();
       listener(...args);
-    }) as Listener<Events[K]>);
+    });
     return off;
   }
 

@@ -24,7 +24,10 @@ export function sanitizeIdPart(text: string): string {
 
 /** `20261107T134502` in UTC: sortable and the same on every machine. */
 export function compactUtcTime(date: Date): string {
-  return date.toISOString().replace(/[-:]/g, '').replace(/\.\d+Z$/, '');
+  return date
+    .toISOString()
+    .replace(/[-:]/g, '')
+    .replace(/\.\d+Z$/, '');
 }
 
 export function randomSuffix(): string {

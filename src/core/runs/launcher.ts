@@ -250,7 +250,9 @@ export class TrainerHandle extends SafeEmitter<TrainerEvents> {
       // 'close' does not come when the host disconnected the channel, so also finish once output ends.
       void outputEnded(child).then(() => this.safely(() => this.finalize(code, signal)));
     });
-    on(child, 'close', (code: number | null, signal: NodeJS.Signals | null) => this.safely(() => this.finalize(code ?? this.exitCode, signal ?? this.exitSignal)));
+    on(child, 'close', (code: number | null, signal: NodeJS.Signals | null) =>
+      this.safely(() => this.finalize(code ?? this.exitCode, signal ?? this.exitSignal)),
+    );
     on(child, 'error', (error: Error) => this.safely(() => this.onSpawnError(error)));
   }
 

@@ -164,7 +164,7 @@ export class RunQueue extends SafeEmitter<RunQueueEvents> {
 
   private takeIdleTrainer(backend: string): IdleTrainer | undefined {
     const index = this.idleTrainers.findIndex((idle) => idle.backend === backend && idle.trainer.usable);
-    return index < 0 ? undefined : this.idleTrainers.splice(index, 1)[0]!.trainer;
+    return index < 0 ? undefined : this.idleTrainers.splice(index, 1)[0].trainer;
   }
 
   private closeIdleTrainers(): void {

@@ -72,7 +72,10 @@ export class RunWriter {
   }
 
   appendMetrics(records: MetricRecord[]): void {
-    appendLines(this.path(RUN_FILES.metrics), records.map((record) => JSON.stringify(record)));
+    appendLines(
+      this.path(RUN_FILES.metrics),
+      records.map((record) => JSON.stringify(record)),
+    );
   }
 
   appendSpectrum(record: SpectrumRecord): void {

@@ -13,7 +13,7 @@ export interface PairedTTest {
 
 function pairedDifferences(a: readonly number[], b: readonly number[], test: string): number[] {
   if (a.length !== b.length) throw new RangeError(`${test}: paired samples must have equal lengths, got ${a.length} and ${b.length}`);
-  return a.map((value, i) => value - b[i]!);
+  return a.map((value, i) => value - b[i]);
 }
 
 /**
@@ -46,11 +46,11 @@ export interface WilcoxonTest {
 export function averageRanks(values: readonly number[]): number[] {
   const order = values.map((v, i) => [v, i] as const).sort((x, y) => x[0] - y[0]);
   const ranks = new Array<number>(values.length);
-  for (let start = 0; start < order.length; ) {
+  for (let start = 0; start < order.length;) {
     let end = start;
-    while (end + 1 < order.length && order[end + 1]![0] === order[start]![0]) end++;
+    while (end + 1 < order.length && order[end + 1][0] === order[start][0]) end++;
     const rank = (start + end) / 2 + 1;
-    for (let k = start; k <= end; k++) ranks[order[k]![1]] = rank;
+    for (let k = start; k <= end; k++) ranks[order[k][1]] = rank;
     start = end + 1;
   }
   return ranks;
@@ -73,8 +73,8 @@ export function wilcoxonSignedRank(a: readonly number[], b: readonly number[]): 
   const zeros = all.length - d.length;
   if (d.length > WILCOXON_MAX_EXACT_N) throw new RangeError(`Wilcoxon signed-rank test: exact p-values need n ≤ ${WILCOXON_MAX_EXACT_N}, got ${d.length}`);
   const ranks = averageRanks(d.map(Math.abs));
-  const wPlus = ranks.reduce((sum, r, i) => sum + (d[i]! > 0 ? r : 0), 0);
-  const wMinus = ranks.reduce((sum, r, i) => sum + (d[i]! < 0 ? r : 0), 0);
+  const wPlus = ranks.reduce((sum, r, i) => sum + (d[i] > 0 ? r : 0), 0);
+  const wMinus = ranks.reduce((sum, r, i) => sum + (d[i] < 0 ? r : 0), 0);
   if (d.length === 0) return { n: 0, zeros, wPlus: 0, wMinus: 0, p: 1 };
   const distribution = signedRankDistribution(ranks.map((r) => Math.round(2 * r)));
   const observed = Math.round(2 * wPlus);
@@ -95,7 +95,7 @@ function signedRankDistribution(weights: readonly number[]): Float64Array {
   for (const w of weights) {
     const next = new Float64Array(total + 1);
     for (let s = 0; s <= total; s++) {
-      const p = probabilities[s]!;
+      const p = probabilities[s];
       if (p === 0) continue;
       next[s] += p / 2;
       next[s + w] += p / 2;
@@ -111,7 +111,10 @@ function signedRankDistribution(weights: readonly number[]): Float64Array {
  */
 export function holmAdjust(pValues: readonly number[]): number[] {
   const adjusted = [...pValues];
-  const order = pValues.map((p, i) => [p, i] as const).filter(([p]) => Number.isFinite(p)).sort((a, b) => a[0] - b[0]);
+  const order = pValues
+    .map((p, i) => [p, i] as const)
+    .filter(([p]) => Number.isFinite(p))
+    .sort((a, b) => a[0] - b[0]);
   const m = order.length;
   let running = 0;
   order.forEach(([p, index], k) => {

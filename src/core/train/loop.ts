@@ -57,7 +57,10 @@ export interface TrainResult {
 }
 
 export class DivergedError extends Error {
-  constructor(readonly step: number, readonly loss: number) {
+  constructor(
+    readonly step: number,
+    readonly loss: number,
+  ) {
     super(`diverged: loss is ${loss} at step ${step}`);
     this.name = 'DivergedError';
   }

@@ -30,7 +30,10 @@ export class Adam {
   private readonly weightDecay: number;
   private readonly decoupled: boolean;
 
-  constructor(private readonly vars: tf.Variable[], options: AdamOptions = {}) {
+  constructor(
+    private readonly vars: tf.Variable[],
+    options: AdamOptions = {},
+  ) {
     this.beta1 = options.beta1 ?? 0.9;
     this.beta2 = options.beta2 ?? 0.999;
     this.epsilon = options.epsilon ?? 1e-8;

@@ -45,23 +45,28 @@ export interface BaseInfo {
 function canonicalJson(value: unknown): string {
   if (Array.isArray(value)) return `[${value.map(canonicalJson).join(',')}]`;
   if (value && typeof value === 'object') {
-    const entries = Object.keys(value as object).sort().map((k) => `${JSON.stringify(k)}:${canonicalJson((value as Record<string, unknown>)[k])}`);
+    const entries = Object.keys(value)
+      .sort()
+      .map((k) => `${JSON.stringify(k)}:${canonicalJson((value as Record<string, unknown>)[k])}`);
     return `{${entries.join(',')}}`;
   }
   return JSON.stringify(value);
 }
 
 export function baseHash(model: ModelConfig, pretrain: PretrainConfig): string {
-  return createHash('sha256').update(canonicalJson({ format: BASE_FORMAT, model, pretrain })).digest('hex').slice(0, 16);
+  return createHash('sha256')
+    .update(canonicalJson({ format: BASE_FORMAT, model, pretrain }))
+    .digest('hex')
+    .slice(0, 16);
 }
 
 function encodeModel(model: Model): Buffer {
   const tensors: Record<string, TensorInput> = {};
   for (const layer of model.linears) {
     tensors[`${layer.name}.weight`] = { dtype: 'F32', shape: [layer.outDim, layer.inDim], data: layer.weightOutIn() };
-    tensors[`${layer.name}.bias`] = { dtype: 'F32', shape: [layer.outDim], data: layer.bias.dataSync() as Float32Array };
+    tensors[`${layer.name}.bias`] = { dtype: 'F32', shape: [layer.outDim], data: layer.bias.dataSync() };
   }
-  for (const [name, v] of model.others) tensors[name] = { dtype: 'F32', shape: v.shape, data: v.dataSync() as Float32Array };
+  for (const [name, v] of model.others) tensors[name] = { dtype: 'F32', shape: v.shape, data: v.dataSync() };
   return writeSafetensors(tensors, { format: BASE_FORMAT });
 }
 
@@ -153,13 +158,19 @@ function headOnEmbeddings(model: EmbeddingModel, dataset: Dataset, log?: (messag
       const rows = split.x.subarray(start * featureSize, (start + count) * featureSize);
       // dataSync outside tidy: tidy would walk a returned typed array element by element.
       const embedding = tf.tidy(() => model.embed(tf.tensor2d(rows, [count, featureSize])));
-      x.set(embedding.dataSync() as Float32Array, start * head.inDim);
+      x.set(embedding.dataSync(), start * head.inDim);
       embedding.dispose();
     }
     return { ...split, x };
   };
   log?.(`pretraining: embedding ${dataset.train.count + dataset.val.count + dataset.test.count} texts once (the encoder is frozen)`);
-  const embedded: Dataset = { ...dataset, inputShape: [head.inDim], train: embedSplit(dataset.train), val: embedSplit(dataset.val), test: embedSplit(dataset.test) };
+  const embedded: Dataset = {
+    ...dataset,
+    inputShape: [head.inDim],
+    train: embedSplit(dataset.train),
+    val: embedSplit(dataset.val),
+    test: embedSplit(dataset.test),
+  };
   const headOnly: Model = { config: model.config, linears: [head], others: new Map(), forward: (x) => head.forward(x), dispose: () => {} };
   return { model: headOnly, dataset: embedded };
 }

@@ -164,7 +164,8 @@ export function decodeCheckpoint(run: PreparedRun, bytes: Uint8Array, label: str
       const key = `${prefix}/${name}`;
       if (!file.header.tensors.has(key)) throw new Error(`${label}: missing tensor ${key} (was the checkpoint made with another config?)`);
       const values = toFloat32(file.tensor(key), key);
-      if (values.length !== run.adapted.trainable[i].size) throw new Error(`${label}: ${key} has ${values.length} values, expected ${run.adapted.trainable[i].size}`);
+      if (values.length !== run.adapted.trainable[i].size)
+        throw new Error(`${label}: ${key} has ${values.length} values, expected ${run.adapted.trainable[i].size}`);
       return values;
     });
   const num = (key: string) => (meta[key] !== undefined ? Number(meta[key]) : undefined);

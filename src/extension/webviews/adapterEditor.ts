@@ -39,7 +39,8 @@ export class AdapterInspectorProvider implements vscode.CustomReadonlyEditorProv
         void inspectMessage(document.uri.fsPath, runId).then((init) => {
           post(panel.webview, init);
           const manager = this.deps.manager();
-          if (manager && runId) disposables.push(manager.on('spectrum', (id, record) => id === runId && post(panel.webview, { type: 'spectrum', runId, record })));
+          if (manager && runId)
+            disposables.push(manager.on('spectrum', (id, record) => id === runId && post(panel.webview, { type: 'spectrum', runId, record })));
         });
       } else if (message.type === 'openRun') this.deps.openRun(message.runId);
     });

@@ -4,7 +4,7 @@
  * (coalesced ≥ 20 ms apart per run, never re-sending a step the history had), `runUpdated` and
  * `spectrum` messages forwarded from the RunManager.
  */
-import * as vscode from 'vscode';
+import type * as vscode from 'vscode';
 import type { MetricRecord } from '../../core/protocol';
 import type { RunInfo } from '../../core/webviewProtocol';
 import { Coalescer } from '../coalesce';

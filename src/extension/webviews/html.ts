@@ -44,9 +44,7 @@ export function buildCsp(cspSource: string, nonce: string): string {
 export function renderWebviewHtml(options: WebviewHtmlOptions): string {
   checkOptions(options);
   const { title, scriptUri, styleUris, cspSource, nonce, initialState } = options;
-  const styles = styleUris
-    .map((uri) => `    <link rel="stylesheet" nonce="${nonce}" href="${escapeAttr(uri)}">`)
-    .join('\n');
+  const styles = styleUris.map((uri) => `    <link rel="stylesheet" nonce="${nonce}" href="${escapeAttr(uri)}">`).join('\n');
   const stateBlock =
     initialState === undefined
       ? ''

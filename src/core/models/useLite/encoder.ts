@@ -40,7 +40,11 @@ export class UseLiteEncoder implements Model {
   /** Sinusoidal position signal for positions 0..maxTokens-1, [maxTokens, 256] (fixed, not a parameter). */
   private readonly timing: tf.Tensor2D;
 
-  constructor(readonly config: UseLiteModelConfig, files: UseLiteFiles, rng: Rng) {
+  constructor(
+    readonly config: UseLiteModelConfig,
+    files: UseLiteFiles,
+    rng: Rng,
+  ) {
     checkConfig(config);
     this.linears = useLiteLinears(config.classes).map(({ name, shape: [out, inp] }) => new Linear(name, inp, out, rng, Math.sqrt(1 / inp)));
     this.linears.forEach((l) => this.byName.set(l.name, l));
@@ -124,9 +128,12 @@ export class UseLiteEncoder implements Model {
 }
 
 function checkConfig(config: UseLiteModelConfig): void {
-  if (!Number.isInteger(config.classes) || config.classes < 1) throw new Error(`model.classes: must be a positive integer, got ${JSON.stringify(config.classes)}`);
+  if (!Number.isInteger(config.classes) || config.classes < 1)
+    throw new Error(`model.classes: must be a positive integer, got ${JSON.stringify(config.classes)}`);
   if (!Number.isInteger(config.maxTokens) || config.maxTokens < 1 || config.maxTokens > USE_LITE.maxTokens) {
-    throw new Error(`model.maxTokens: USE-Lite reads at most ${USE_LITE.maxTokens} tokens per text (its graph clips there); got ${JSON.stringify(config.maxTokens)}`);
+    throw new Error(
+      `model.maxTokens: USE-Lite reads at most ${USE_LITE.maxTokens} tokens per text (its graph clips there); got ${JSON.stringify(config.maxTokens)}`,
+    );
   }
 }
 
@@ -188,7 +195,8 @@ export function packLayout(x: tf.Tensor2D): PackLayout {
   for (let r = 0; r < batch; r++) {
     for (let c = 0; c < lengths[r]; c++) {
       const id = values[r * width + c];
-      if (!Number.isInteger(id) || id < 0 || id >= USE_LITE.vocabSize) throw new Error(`use-lite input row ${r}, column ${c}: ${id} is not a token id (0..${USE_LITE.vocabSize - 1}) or the padding −1`);
+      if (!Number.isInteger(id) || id < 0 || id >= USE_LITE.vocabSize)
+        throw new Error(`use-lite input row ${r}, column ${c}: ${id} is not a token id (0..${USE_LITE.vocabSize - 1}) or the padding −1`);
       const j = start[r] + c;
       ids[j] = id;
       positions[j] = c;
@@ -249,7 +257,8 @@ function loadWeights(model: UseLiteEncoder, files: UseLiteFiles): void {
     lin.weightT.assign(tf.tensor2d(kernel, [lin.inDim, lin.outDim]));
     lin.bias.assign(tf.tensor1d(bias));
   };
-  const addOther = (name: string, values: Float32Array, shape: number[]) => model.others.set(name, tf.variable(tf.tensor(values, shape), false, `use-lite/${name}`));
+  const addOther = (name: string, values: Float32Array, shape: number[]) =>
+    model.others.set(name, tf.variable(tf.tensor(values, shape), false, `use-lite/${name}`));
 
   addOther('embed.tokens', f32('module/Embeddings_en', [USE_LITE.vocabSize, embedDim]), [USE_LITE.vocabSize, embedDim]);
   for (let l = 0; l < USE_LITE.layers; l++) {
@@ -259,8 +268,13 @@ function loadWeights(model: UseLiteEncoder, files: UseLiteFiles): void {
     const qkv = f32(`${kernels}qkv_transform_single/kernel/part_0`, [1, 1, w, 3 * w]);
     const qkvBias = f32(`${layer}MultiheadAttention/qkv_transform_single/bias/ConcatPartitions/concat`, [3 * w]);
     ['q', 'k', 'v'].forEach((p, i) => setLinear(`encoder.${l}.attn.${p}`, columns(qkv, w, 3 * w, i * w, w), qkvBias.slice(i * w, (i + 1) * w)));
-    setLinear(`encoder.${l}.attn.o`, f32(`${kernels}output_transform_single/kernel/part_0`, [1, 1, w, d]), f32(`${layer}MultiheadAttention/output_transform_single/bias/ConcatPartitions/concat`, [d]));
-    if (w !== d) setLinear(`encoder.${l}.residual`, f32(`${layer}dense/kernel/ConcatPartitions/concat`, [w, d]), f32(`${layer}dense/bias/ConcatPartitions/concat`, [d]));
+    setLinear(
+      `encoder.${l}.attn.o`,
+      f32(`${kernels}output_transform_single/kernel/part_0`, [1, 1, w, d]),
+      f32(`${layer}MultiheadAttention/output_transform_single/bias/ConcatPartitions/concat`, [d]),
+    );
+    if (w !== d)
+      setLinear(`encoder.${l}.residual`, f32(`${layer}dense/kernel/ConcatPartitions/concat`, [w, d]), f32(`${layer}dense/bias/ConcatPartitions/concat`, [d]));
     const ffn = `${STACK}Layer_${l}/TransformerLayer/FFN/`;
     setLinear(`encoder.${l}.ffn.up`, f32(`${ffn}conv1/Tensordot/Reshape_1`, [d, ffnDim]), f32(`${layer}FFN/conv1/bias/ConcatPartitions/concat`, [ffnDim]));
     setLinear(`encoder.${l}.ffn.down`, f32(`${ffn}conv2/Tensordot/Reshape_1`, [ffnDim, d]), f32(`${layer}FFN/conv2/bias/ConcatPartitions/concat`, [d]));
@@ -271,7 +285,11 @@ function loadWeights(model: UseLiteEncoder, files: UseLiteFiles): void {
     norm(`encoder.${l}.ln1`, `${layer}layer_prepostprocess/`, w);
     norm(`encoder.${l}.ln2`, `${layer}FFN/layer_prepostprocess/`, d);
   }
-  setLinear('pooler', f32('module/Encoder_en/hidden_layers/tanh_layer_0/weights', [d, USE_LITE.outDim]), f32('module/Encoder_en/hidden_layers/tanh_layer_0/bias', [USE_LITE.outDim]));
+  setLinear(
+    'pooler',
+    f32('module/Encoder_en/hidden_layers/tanh_layer_0/weights', [d, USE_LITE.outDim]),
+    f32('module/Encoder_en/hidden_layers/tanh_layer_0/bias', [USE_LITE.outDim]),
+  );
 }
 
 /** Columns [from, from + count) of a row-major [rows, width] matrix. */

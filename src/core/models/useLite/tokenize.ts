@@ -68,8 +68,10 @@ export async function tokenizeDataset(dataset: Dataset, maxTokens: number, log?:
   const report: TokenizeReport = { truncated: 0, empty: 0, texts: 0, longestKept: 0 };
   const encodeSplit = (name: 'train' | 'val' | 'test'): Split => {
     const split = dataset[name];
-    if (!split.text) throw new Error(`dataset ${dataset.name}: the ${name} split has no raw text; arch "use-lite" needs a text dataset with options.features "text"`);
-    if (split.text.length !== split.count) throw new Error(`dataset ${dataset.name}: the ${name} split has ${split.text.length} texts for ${split.count} examples`);
+    if (!split.text)
+      throw new Error(`dataset ${dataset.name}: the ${name} split has no raw text; arch "use-lite" needs a text dataset with options.features "text"`);
+    if (split.text.length !== split.count)
+      throw new Error(`dataset ${dataset.name}: the ${name} split has ${split.text.length} texts for ${split.count} examples`);
     const encoded = encodeTexts(tokenizer, split.text, maxTokens);
     report.truncated += encoded.truncated;
     report.empty += encoded.empty;

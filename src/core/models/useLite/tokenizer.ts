@@ -50,7 +50,8 @@ export class SentencePieceTokenizer {
   private readonly backtrackFollowsLattice: boolean;
 
   constructor(readonly vocabulary: readonly (readonly [string, number])[]) {
-    if (vocabulary.length <= RESERVED_PIECES) throw new Error(`SentencePiece vocabulary has ${vocabulary.length} pieces; expected more than ${RESERVED_PIECES}`);
+    if (vocabulary.length <= RESERVED_PIECES)
+      throw new Error(`SentencePiece vocabulary has ${vocabulary.length} pieces; expected more than ${RESERVED_PIECES}`);
     this.pieceLength = Int32Array.from(vocabulary, ([piece]) => piece.length);
     let followsLattice = vocabulary[UNKNOWN_ID][0].length === 1;
     for (let id = RESERVED_PIECES; id < vocabulary.length; id++) {
@@ -80,7 +81,7 @@ export class SentencePieceTokenizer {
   private matchesAt(symbols: readonly string[], start: number): Candidate[] {
     const found: Candidate[] = [];
     let node = this.root.children.get(symbols[start]);
-    for (let i = start; node; ) {
+    for (let i = start; node;) {
       if (node.id >= 0) found.push({ id: node.id, score: this.vocabulary[node.id][1], length: i - start + 1 });
       i++;
       node = i < symbols.length ? node.children.get(symbols[i]) : undefined;
@@ -105,7 +106,7 @@ export class SentencePieceTokenizer {
   encodeFirst(text: string, maxTokens: number): FirstTokens {
     if (!Number.isInteger(maxTokens) || maxTokens < 1) throw new Error(`maxTokens: must be a positive integer, got ${JSON.stringify(maxTokens)}`);
     const normalized = normalize(text);
-    for (let from = PREFIX_UNITS_PER_TOKEN * maxTokens; ; ) {
+    for (let from = PREFIX_UNITS_PER_TOKEN * maxTokens; ;) {
       const cut = this.exactCut(normalized, from);
       const ids = this.encodeSymbols([...(cut < 0 ? normalized : normalized.slice(0, cut))]);
       if (cut < 0 || ids.length > maxTokens) return { ids: ids.slice(0, maxTokens), truncated: ids.length > maxTokens };
@@ -185,7 +186,9 @@ export function normalize(text: string): string {
 
 function toWellFormed(text: string): string {
   const s = text as string & { toWellFormed?: () => string };
-  return typeof s.toWellFormed === 'function' ? s.toWellFormed() : text.replace(/[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/g, '\uFFFD');
+  return typeof s.toWellFormed === 'function'
+    ? s.toWellFormed()
+    : text.replace(/[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/g, '\uFFFD');
 }
 
 /** Bytes that may not be valid UTF-8 → text, with U+FFFD for each invalid sequence. */
